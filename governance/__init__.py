@@ -1,0 +1,1 @@
+"""The cooperative itself and the composition root."""

@@ -1,0 +1,1 @@
+"""Proposals: drafting, versions, amendments, discussion, lifecycle."""

@@ -1,0 +1,1 @@
+"""Voting: ballots, bulletin board, receipts, trustees, tallies."""
