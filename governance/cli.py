@@ -1,0 +1,20 @@
+"""The ``dataguild`` console script (click). Commands open the app and use the same services as views."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup
+
+from governance.app import create_app
+
+
+def _create_app() -> object:
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main() -> None:
+    """dataguild: governance site of a data cooperative."""
+
+
+# [commands] each package registers its command group below (main.add_command(...))
