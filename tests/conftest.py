@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from governance import db as dbmod
@@ -38,12 +38,30 @@ def _prepare_postgres(database: dbmod.Database) -> None:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of this test process's own (``<db>_dg<pid>``), created from the configured one and
+    dropped at the end, so that concurrent runs (xdist workers, several developers) never collide."""
+    assert POSTGRES_URL
+    url = make_url(dbmod.normalise_url(POSTGRES_URL))
+    name = f"{url.database}_dg{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite'}"
-    assert POSTGRES_URL
-    return POSTGRES_URL
+    return request.getfixturevalue("postgres_url")
 
 
 def make_test_app(database_url: str, tmp_path: Path, **overrides: object) -> Flask:
