@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from governance import db as dbmod
@@ -46,9 +47,12 @@ def postgres_url() -> Iterator[str]:
     url = make_url(dbmod.normalise_url(POSTGRES_URL))
     name = f"{url.database}_dg{os.getpid()}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:  # set but unreachable: fail, never skip
+        pytest.fail(f"DATAGUILD_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {exc}", pytrace=False)
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
