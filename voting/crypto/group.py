@@ -3,21 +3,68 @@
 Points are immutable :class:`Point` objects in affine coordinates; the identity (point at
 infinity) is :data:`IDENTITY`. Scalars are plain ``int`` in ``[0, N)``.
 
-Reference arithmetic is py-ecc's ``py_ecc.secp256k1``; faster paths live behind the same
-functions (see ``voting/crypto/_fast*.py`` once present) and must agree with the reference.
+Reference arithmetic is py-ecc's ``py_ecc.secp256k1``; the fast paths below must agree with it
+(``tests/crypto/test_group.py`` checks every one on every backend):
+
+* ``_curve``: Jacobian formulas for a = 0, batch normalisation, GLV split, wNAF, comb tables;
+* ``_msm``: Straus (interleaved wNAF, GLV) for few points, Pippenger (signed buckets) for many;
+* ``_field``: backend choice — ``python`` (plain ints), ``gmpy2`` (mpz field elements, GMP
+  inversion and square roots), ``coincurve`` (libsecp256k1 through ``_secp`` for single
+  multiplications and decoding, plus gmpy2 where Python still computes). Chosen automatically,
+  overridable with ``DATAGUILD_CRYPTO_BACKEND`` or :func:`set_backend` / :func:`use_backend`.
 
 Untrusted input enters only through :meth:`Point.from_bytes`, :meth:`Point.from_xy`,
-:func:`scalar_from_bytes` and :func:`check_scalar`, which validate before anything is computed.
+:func:`decode_points`, :func:`scalar_from_bytes` and :func:`check_scalar`, which validate before
+anything is computed.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from py_ecc.secp256k1 import secp256k1 as _ref
-
+from . import _secp
+from ._curve import (
+    JINF,
+    CombTable,
+    Jacobian,
+    affine_add,
+    jadd,
+    jadd_affine,
+    to_affine,
+)
+from ._field import F, available_backends, batch_inverse, get_backend, set_backend, use_backend
+from ._msm import pippenger, straus
 from .errors import InvalidEncoding, InvalidPoint, InvalidScalar
+
+__all__ = [
+    "GROUP_NAME",
+    "IDENTITY",
+    "B",
+    "FixedBase",
+    "G",
+    "N",
+    "P",
+    "Point",
+    "available_backends",
+    "base_mult",
+    "batch_inverse",
+    "check_scalar",
+    "decode_points",
+    "get_backend",
+    "lift_x",
+    "msm_with_fixed",
+    "multi_scalar_mult",
+    "random_scalar",
+    "scalar_from_bytes",
+    "scalar_from_hex",
+    "scalar_mult",
+    "scalar_to_bytes",
+    "set_backend",
+    "sum_points",
+    "use_backend",
+]
 
 #: Field prime p and group order n of secp256k1 (cofactor 1).
 P = 2**256 - 2**32 - 977
@@ -27,6 +74,13 @@ GROUP_NAME = "secp256k1"
 
 _GX = 0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798
 _GY = 0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8
+
+#: Up to this many (nonzero) terms an MSM uses Straus, above it Pippenger (measured crossover).
+STRAUS_MAX = 48
+#: With the coincurve backend, MSMs up to this many terms are separate C multiplications.
+SECP_MSM_MAX = 48
+#: Comb window (bits) of fixed-base tables: 2^(w-1)·ceil(257/w) stored points per base.
+COMB_WINDOW = 8
 
 
 class Point:
@@ -50,31 +104,18 @@ class Point:
     @classmethod
     def from_xy(cls, x: int, y: int) -> Point:
         """Validate affine coordinates: 0 <= x, y < p and y² = x³ + 7. Identity is rejected."""
-        if not (isinstance(x, int) and isinstance(y, int)):
+        if not (isinstance(x, int) and isinstance(y, int)) or isinstance(x, bool) or isinstance(y, bool):
             raise InvalidPoint("point coordinates must be integers")
         if not (0 <= x < P and 0 <= y < P):
             raise InvalidPoint("point coordinate out of range (must be < p)")
         if (y * y - (x * x * x + B)) % P != 0:
             raise InvalidPoint("point is not on secp256k1")
-        return cls(x, y)
+        return _point(int(x), int(y))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Point:
         """Decode a 33-byte SEC1 compressed point; rejects infinity, x >= p and x not on the curve."""
-        if not isinstance(data, bytes | bytearray):
-            raise InvalidEncoding("point encoding must be bytes")
-        if len(data) != 33:
-            raise InvalidEncoding(f"compressed point must be 33 bytes, got {len(data)}")
-        prefix = data[0]
-        if prefix not in (2, 3):
-            raise InvalidEncoding(f"compressed point prefix must be 0x02 or 0x03, got {prefix:#04x}")
-        x = int.from_bytes(data[1:], "big")
-        if x >= P:
-            raise InvalidPoint("point x coordinate out of range (must be < p)")
-        y = lift_x(x)
-        if (y & 1) != (prefix & 1):
-            y = P - y
-        return cls(x, y)
+        return _decode(data)
 
     @classmethod
     def from_hex(cls, text: str) -> Point:
@@ -100,14 +141,18 @@ class Point:
         return self.x is None
 
     def __add__(self, other: Point) -> Point:
-        return _from_ref(_ref.add(_to_ref(self), _to_ref(other)))
+        if not isinstance(other, Point):
+            return NotImplemented
+        return _from_affine(affine_add(_affine(self), _affine(other)))
 
     def __neg__(self) -> Point:
         if self.x is None or self.y is None:
             return self
-        return Point(self.x, (P - self.y) % P)
+        return _point(self.x, (P - self.y) % P)
 
     def __sub__(self, other: Point) -> Point:
+        if not isinstance(other, Point):
+            return NotImplemented
         return self + (-other)
 
     def __mul__(self, scalar: int) -> Point:
@@ -127,17 +172,85 @@ class Point:
         return f"Point({self.hex()})"
 
 
+# Trusted fast construction: slot descriptors bypass the immutability guard (and __init__).
+_new_point = object.__new__
+_set_x = Point.x.__set__  # type: ignore[attr-defined]
+_set_y = Point.y.__set__  # type: ignore[attr-defined]
+
+
+def _point(x: int, y: int) -> Point:
+    pt = _new_point(Point)
+    _set_x(pt, x)
+    _set_y(pt, y)
+    return pt
+
+
+def _affine(pt: Point) -> tuple[Any, Any] | None:
+    """A Point as an affine tuple of the backend's field type (None for the identity)."""
+    if pt.x is None:
+        return None
+    conv = F.conv
+    return conv(pt.x), conv(pt.y)
+
+
+def _from_affine(aff: tuple[Any, Any] | None) -> Point:
+    if aff is None:
+        return IDENTITY
+    return _point(int(aff[0]), int(aff[1]))
+
+
+def _from_jacobian(jac: Jacobian) -> Point:
+    return _from_affine(to_affine(*jac))
+
+
 IDENTITY = Point(None, None)
 G = Point(_GX, _GY)
 
 
 def lift_x(x: int) -> int:
-    """Return the even-or-odd y with y² = x³ + 7 (the root pow(., (p+1)/4)); raise if none."""
-    y_sq = (pow(x, 3, P) + B) % P
-    y = pow(y_sq, (P + 1) // 4, P)
-    if (y * y) % P != y_sq:
+    """Return the y with y² = x³ + 7 given by the root pow(., (p+1)/4); raise if there is none."""
+    conv = F.conv
+    p = F.p
+    y_sq = (conv(x) ** 3 + B) % p
+    y = F.sqrt(y_sq)
+    if y * y % p != y_sq:
         raise InvalidPoint("x coordinate is not on secp256k1")
-    return y
+    return int(y)
+
+
+def _check_encoding(data: object) -> None:
+    if not isinstance(data, bytes | bytearray):
+        raise InvalidEncoding("point encoding must be bytes")
+    if len(data) != 33:
+        raise InvalidEncoding(f"compressed point must be 33 bytes, got {len(data)}")
+    prefix = data[0]
+    if prefix not in (2, 3):
+        raise InvalidEncoding(f"compressed point prefix must be 0x02 or 0x03, got {prefix:#04x}")
+
+
+def _decode(data: bytes) -> Point:
+    _check_encoding(data)
+    x = int.from_bytes(data[1:], "big")
+    if x >= P:
+        raise InvalidPoint("point x coordinate out of range (must be < p)")
+    if F.use_coincurve:
+        xy = _secp.decompress(bytes(data))
+        if xy is None:
+            raise InvalidPoint("x coordinate is not on secp256k1")
+        return _point(*xy)
+    y = lift_x(x)
+    if (y & 1) != (data[0] & 1):
+        y = P - y
+    return _point(x, y)
+
+
+def decode_points(encodings: Iterable[bytes]) -> list[Point]:
+    """Decode many 33-byte compressed points (same checks and errors as :meth:`Point.from_bytes`).
+
+    The batch form exists so callers decoding a whole record pay one function call per point and
+    the backend's cheapest square root (libsecp256k1 or GMP) without re-dispatching each time.
+    """
+    return [_decode(data) for data in encodings]
 
 
 # --- scalars ------------------------------------------------------------------------------
@@ -176,58 +289,133 @@ def random_scalar() -> int:
 
 
 # --- multiplication -----------------------------------------------------------------------
+def _is_generator(pt: Point) -> bool:
+    return pt.x == _GX and pt.y == _GY
+
+
 def scalar_mult(k: int, point: Point) -> Point:
     """k·point for any int k (reduced mod N)."""
     k %= N
-    if k == 0 or point.is_identity:
+    if k == 0 or point.x is None or point.y is None:
         return IDENTITY
-    return _from_ref(_ref.multiply(_to_ref(point), k))
+    if _is_generator(point):
+        return base_mult(k)
+    if F.use_coincurve:
+        return _point(*_secp.scalar_mult(k, point.x, point.y))
+    conv = F.conv
+    return _from_jacobian(straus([k], [conv(point.x)], [conv(point.y)]))
+
+
+class FixedBase:
+    """A point used as a base many times (the election key, the generator): precompute once.
+
+    The comb table (:class:`._curve.CombTable`, ~4,000 affine points for w = 8) is built on the
+    first :meth:`mult`, once per arithmetic backend, so creating a FixedBase is free.
+    """
+
+    __slots__ = ("_tables", "point")
+
+    def __init__(self, point: Point) -> None:
+        self.point = point
+        self._tables: dict[str, CombTable] = {}
+
+    def table(self) -> CombTable:
+        """The comb table for the current backend's field type (built on first use)."""
+        key = "mpz" if F.use_gmpy2 else "int"
+        table = self._tables.get(key)
+        if table is None:
+            assert self.point.x is not None
+            table = CombTable(F.conv(self.point.x), F.conv(self.point.y), COMB_WINDOW)
+            self._tables[key] = table
+        return table
+
+    def mult_jacobian(self, k: int) -> Jacobian:
+        """k·point in Jacobian form, for callers that add several results before normalising."""
+        k %= N
+        if k == 0 or self.point.x is None:
+            return JINF
+        return self.table().mult_jacobian(k)
+
+    def mult(self, k: int) -> Point:
+        k %= N
+        if k == 0 or self.point.x is None or self.point.y is None:
+            return IDENTITY
+        if F.use_coincurve and _is_generator(self.point):
+            return _point(*_secp.base_mult(k))
+        return _from_jacobian(self.table().mult_jacobian(k))
+
+
+_G_TABLE = FixedBase(G)
 
 
 def base_mult(k: int) -> Point:
     """k·G (fixed base; a precomputed table makes this the fastest multiplication)."""
-    return scalar_mult(k, G)
+    return _G_TABLE.mult(k)
 
 
-class FixedBase:
-    """A point used as a base many times (the election key, the generator): precompute once."""
-
-    __slots__ = ("point",)
-
-    def __init__(self, point: Point) -> None:
-        self.point = point
-
-    def mult(self, k: int) -> Point:
-        return scalar_mult(k, self.point)
+def _msm_jacobian(scalars: Sequence[int], points: Sequence[Point]) -> Jacobian:
+    """Σ k_i·P_i in Jacobian form; terms with a zero scalar or the identity are dropped and
+    multiples of G are merged into one term served by G's comb table."""
+    ks: list[int] = []
+    xs: list[int] = []
+    ys: list[int] = []
+    g_scalar = 0
+    for scalar, pt in zip(scalars, points, strict=True):
+        k = scalar % N
+        if not k or pt.x is None:
+            continue
+        if pt.x == _GX and pt.y == _GY:
+            g_scalar += k
+            continue
+        ks.append(k)
+        xs.append(pt.x)
+        ys.append(pt.y)  # type: ignore[arg-type]
+    acc = _G_TABLE.mult_jacobian(g_scalar)
+    if not ks:
+        return acc
+    if F.use_coincurve and len(ks) <= SECP_MSM_MAX:
+        if g_scalar % N:
+            ks.append(g_scalar % N)
+            xs.append(_GX)
+            ys.append(_GY)
+        xy = _secp.multi_scalar_mult(ks, xs, ys)
+        one = F.conv(1)
+        return JINF if xy is None else (F.conv(xy[0]), F.conv(xy[1]), one)
+    conv = F.conv
+    fx = [conv(x) for x in xs]
+    fy = [conv(y) for y in ys]
+    rest = straus(ks, fx, fy) if len(ks) <= STRAUS_MAX else pippenger(ks, fx, fy)
+    return jadd(acc, rest)
 
 
 def multi_scalar_mult(scalars: Sequence[int], points: Sequence[Point]) -> Point:
-    """Σ scalars[i]·points[i] (Straus for few terms, Pippenger for many)."""
+    """Σ scalars[i]·points[i] (Straus for few terms, Pippenger for many; any ints, reduced mod N)."""
     if len(scalars) != len(points):
         raise ValueError("multi_scalar_mult needs as many scalars as points")
-    acc = IDENTITY
-    for k, pt in zip(scalars, points, strict=True):
-        acc = acc + scalar_mult(k, pt)
-    return acc
+    jac = _msm_jacobian(scalars, points)
+    return _from_jacobian(jac)
+
+
+def msm_with_fixed(scalars: Sequence[int], points: Sequence[Point],
+                   fixed: Sequence[tuple[int, FixedBase]] = ()) -> Point:
+    """Σ scalars[i]·points[i] + Σ k·base for (k, base) in ``fixed``, using the bases' comb tables.
+
+    For verification equations where the election key (or another FixedBase) carries one large
+    merged coefficient: its table costs ~33 additions instead of ~50 in Straus.
+    """
+    if len(scalars) != len(points):
+        raise ValueError("msm_with_fixed needs as many scalars as points")
+    jac = _msm_jacobian(scalars, points)
+    for k, base in fixed:
+        jac = jadd(jac, base.mult_jacobian(k))
+    return _from_jacobian(jac)
 
 
 def sum_points(points: Iterable[Point]) -> Point:
-    acc = IDENTITY
+    """Σ points with mixed Jacobian additions and a single inversion at the end."""
+    acc: Jacobian = JINF
+    conv = F.conv
     for pt in points:
-        acc = acc + pt
-    return acc
-
-
-# --- bridging to the reference implementation ---------------------------------------------
-# py-ecc writes the identity as (0, 0): no secp256k1 point has y = 0 (the order is odd).
-def _to_ref(pt: Point) -> tuple[int, int]:
-    if pt.x is None or pt.y is None:
-        return (0, 0)
-    return (pt.x, pt.y)
-
-
-def _from_ref(pt: tuple[int, int]) -> Point:
-    x, y = pt
-    if y == 0:
-        return IDENTITY
-    return Point(int(x), int(y))
+        if pt.x is not None:
+            acc = jadd_affine(*acc, conv(pt.x), conv(pt.y))
+    return _from_jacobian(acc)

@@ -1,0 +1,184 @@
+"""Multi-scalar multiplication Σ k_i·P_i: Straus (interleaved wNAF) and Pippenger (buckets).
+
+Both take scalars already reduced into [1, n) and affine points (field elements of the current
+backend, identity already removed) and return a Jacobian point.
+
+* :func:`straus` splits every scalar with the GLV endomorphism into two ~128-bit halves, builds
+  per point a table of odd multiples (normalised to affine with one batch inversion, the
+  ``beta·x`` table of the endomorphism comes for free) and runs one shared chain of ~129
+  doublings with one mixed addition per nonzero wNAF digit. Best for few points: its per-point
+  cost is ~50 additions.
+* :func:`pippenger` sorts signed base-2^c digits into 2^(c-1) buckets per window, sums the buckets
+  with a running sum, and combines windows with c doublings each. Per point and window it costs
+  one mixed addition, so with the GLV halves (twice the points, half the windows) a point costs
+  ~2·ceil(130/c) additions, and c grows with log(m).
+
+The crossover between them is chosen by measurement (see ``group.STRAUS_MAX``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ._curve import BETA, JINF, Jacobian, batch_to_affine, glv_split, jadd, jadd_affine, jdouble, wnaf
+from ._field import F
+
+STRAUS_WINDOW = 5
+
+
+def _glv_expand(scalars: Sequence[int], xs: Sequence[Any], ys: Sequence[Any]
+                ) -> tuple[list[int], list[Any], list[Any]]:
+    """Replace each (k, P) by (|k1|, ±P) and (|k2|, ±phi(P)) with phi(x, y) = (beta·x, y)."""
+    p = F.p
+    beta = F.conv(BETA)
+    ks: list[int] = []
+    oxs: list[Any] = []
+    oys: list[Any] = []
+    for k, x, y in zip(scalars, xs, ys, strict=True):
+        k1, k2 = glv_split(k)
+        if k1:
+            ks.append(abs(k1))
+            oxs.append(x)
+            oys.append(y if k1 > 0 else p - y)
+        if k2:
+            ks.append(abs(k2))
+            oxs.append(beta * x % p)
+            oys.append(y if k2 > 0 else p - y)
+    return ks, oxs, oys
+
+
+def straus(scalars: Sequence[int], xs: Sequence[Any], ys: Sequence[Any]) -> Jacobian:
+    """Σ k_i·(xs[i], ys[i]) by interleaved wNAF with GLV (good up to a few hundred points)."""
+    if not scalars:
+        return JINF
+    p = F.p
+    beta = F.conv(BETA)
+    one = F.conv(1)
+    w = STRAUS_WINDOW
+    size = 1 << (w - 2)  # odd multiples 1, 3, ..., 2^(w-1) - 1
+    # Doubles of every base, normalised together so the table chain can use mixed additions.
+    doubles = batch_to_affine([jdouble(x, y, one) for x, y in zip(xs, ys, strict=True)])
+    chain: list[Jacobian] = []
+    for x, y, dbl in zip(xs, ys, doubles, strict=True):
+        acc: Jacobian = (x, y, one)
+        chain.append(acc)
+        assert dbl is not None  # 2P = O would need P of order 2
+        dx, dy = dbl
+        for _ in range(1, size):
+            acc = jadd_affine(*acc, dx, dy)
+            chain.append(acc)
+    table = batch_to_affine(chain)
+    # Bucket the additions by bit position: adds[i] = affine points to add after doubling i.
+    adds: dict[int, list[tuple[Any, Any]]] = {}
+    top = 0
+    for idx, k in enumerate(scalars):
+        k1, k2 = glv_split(k)
+        base = idx * size
+        for half, use_beta in ((k1, False), (k2, True)):
+            if not half:
+                continue
+            negate = half < 0
+            digits = wnaf(-half if negate else half, w)
+            top = max(top, len(digits))
+            for pos, d in enumerate(digits):
+                if not d:
+                    continue
+                entry = table[base + (abs(d) >> 1)]
+                if entry is None:  # (2j+1)·P = O cannot happen for j < n/2; keep the check
+                    continue
+                ex, ey = entry
+                if use_beta:
+                    ex = beta * ex % p
+                if (d < 0) != negate:
+                    ey = p - ey
+                adds.setdefault(pos, []).append((ex, ey))
+    acc = JINF
+    for pos in range(top - 1, -1, -1):
+        acc = jdouble(*acc)
+        for ex, ey in adds.get(pos, ()):
+            acc = jadd_affine(*acc, ex, ey)
+    return acc
+
+
+def pippenger_window(m: int, bits: int) -> int:
+    """Window size minimising windows·(m + 2·2^(c-1)·1.45) (bucket sums use full additions)."""
+    best_c, best_cost = 1, float("inf")
+    for c in range(2, 21):
+        windows = -(-(bits + 1) // c)
+        cost = windows * (m + 2.9 * (1 << (c - 1)))
+        if cost < best_cost:
+            best_c, best_cost = c, cost
+    return best_c
+
+
+def pippenger(scalars: Sequence[int], xs: Sequence[Any], ys: Sequence[Any], *,
+              glv: bool = True, window: int | None = None) -> Jacobian:
+    """Σ k_i·(xs[i], ys[i]) by the bucket method with signed digits (for many points)."""
+    if glv:
+        ks, pxs, pys = _glv_expand(scalars, xs, ys)
+    else:
+        ks, pxs, pys = list(scalars), list(xs), list(ys)
+    m = len(ks)
+    if not m:
+        return JINF
+    p = F.p
+    one = F.conv(1)
+    bits = max(ks).bit_length()
+    c = window or pippenger_window(m, bits)
+    half = 1 << (c - 1)
+    mask = (1 << c) - 1
+    windows = 1
+    while True:
+        bias = sum(half << (c * j) for j in range(windows))
+        if max(ks) + bias < 1 << (c * windows):
+            break
+        windows += 1
+    biased = [k + bias for k in ks]
+    negys = [p - y for y in pys]
+    result: Jacobian = JINF
+    for j in range(windows - 1, -1, -1):
+        for _ in range(c):
+            result = jdouble(*result)
+        shift = c * j
+        buckets: list[Jacobian | None] = [None] * (half + 1)
+        for i in range(m):
+            d = ((biased[i] >> shift) & mask) - half
+            if not d:
+                continue
+            if d > 0:
+                y2 = pys[i]
+            else:
+                y2 = negys[i]
+                d = -d
+            x2 = pxs[i]
+            cur = buckets[d]
+            if cur is None:
+                buckets[d] = (x2, y2, one)
+                continue
+            # Mixed addition inlined: this loop is the hot path of batch verification.
+            X1, Y1, Z1 = cur
+            if not Z1:
+                buckets[d] = (x2, y2, one)
+                continue
+            ZZ = Z1 * Z1 % p
+            H = x2 * ZZ % p - X1
+            R = y2 * (ZZ * Z1 % p) % p - Y1
+            if not H:
+                buckets[d] = jdouble(X1, Y1, Z1) if not R else JINF
+                continue
+            HH = H * H % p
+            HHH = H * HH % p
+            V = X1 * HH % p
+            X3 = (R * R - HHH - 2 * V) % p
+            buckets[d] = (X3, (R * (V - X3) - Y1 * HHH) % p, Z1 * H % p)
+        # Σ d·bucket[d] as a running sum from the top bucket down.
+        running: Jacobian = JINF
+        total: Jacobian = JINF
+        for d in range(half, 0, -1):
+            bucket = buckets[d]
+            if bucket is not None:
+                running = jadd(running, bucket)
+            total = jadd(total, running)
+        result = jadd(result, total)
+    return result
