@@ -2,3 +2,4 @@
 
 # [models] each package adds its models module below
 from governance.audit import models as audit_models  # noqa: F401
+from governance.constitution import models as constitution_models  # noqa: F401

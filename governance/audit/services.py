@@ -1,15 +1,28 @@
-"""Writing the audit log. Every governance action calls :func:`record_event` in its own transaction."""
+"""Writing and checking the audit log. Every governance action calls :func:`record_event` in the
+transaction that performs it, so the entry commits (or rolls back) with the action.
+
+Concurrency: appending locks the single ``audit_head`` row (``SELECT ... FOR UPDATE`` on PostgreSQL;
+on SQLite every transaction already holds the write lock from ``BEGIN IMMEDIATE``), so concurrent
+writers queue and the chain never forks; the unique ``seq``/``prev_hash`` columns are the backstop.
+The lock is held until the transaction ends, so keep transactions that write the log short.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from governance.audit.chain import ChainBreak, entry_hash, entry_payload, verify_chain
+from governance.audit.chain import ChainBreak, clean_details, entry_hash, entry_payload, utc, verify_chain
 from governance.audit.models import GENESIS_HASH, AuditEntry, AuditHead
+
+_ACTION_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
 class Actor(Protocol):
@@ -17,42 +30,123 @@ class Actor(Protocol):
     name: str
 
 
-def _lock_head(session: Session) -> AuditHead:
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+def lock_head(session: Session) -> AuditHead:
+    """Lock and return the chain head (creating it on first use). Services that must read state
+    and then log a change atomically (e.g. a new constitution version) take this lock first."""
+    stmt = (select(AuditHead).where(AuditHead.id == 1).with_for_update()
+            .execution_options(populate_existing=True))  # never trust a head cached by an earlier transaction
+    head = session.execute(stmt).scalar_one_or_none()
     if head is None:
-        head = AuditHead(id=1, seq=0, entry_hash=GENESIS_HASH)
-        session.add(head)
-        session.flush()
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        # Two first writers may race to create the row: one inserts, the other waits and does nothing.
+        session.execute(insert(AuditHead).values(id=1, seq=0, entry_hash=GENESIS_HASH)
+                        .on_conflict_do_nothing(index_elements=["id"]))
+        head = session.execute(stmt).scalar_one()
     return head
+
+
+def _text(name: str, value: str, limit: int) -> str:
+    if len(value) > limit:
+        raise ValueError(f"audit {name} is longer than {limit} characters")
+    return value
 
 
 def record_event(session: Session, *, actor: Actor | None, action: str, subject_type: str = "",
                  subject_id: str | int | None = None, details: dict[str, Any] | None = None,
                  now: datetime | None = None) -> AuditEntry:
-    """Append one entry. ``details`` must be JSON values only and must never hold secrets or votes."""
-    head = _lock_head(session)
-    created_at = now or datetime.now(UTC)
+    """Append one entry. ``action`` is a dotted code (``member.invited``); ``details`` must be JSON
+    values (no floats) and is public: never secrets or votes, and keep personal data out of it.
+    Raises ``ValueError`` on bad input before anything is written."""
+    if not _ACTION_RE.match(action or ""):
+        raise ValueError(f"audit action must be a dotted lower-case code such as 'member.invited', not {action!r}")
+    _text("action", action, 80)
+    _text("subject type", subject_type, 80)
+    sid = _text("subject id", "" if subject_id is None else str(subject_id), 80)
+    clean = clean_details(details)
+    created_at = utc(now or datetime.now(UTC))
+    actor_id = actor.id if actor is not None else None
+    actor_label = (actor.name if actor is not None else "system")[:200]
+
+    head = lock_head(session)
     seq = head.seq + 1
-    actor_label = actor.name if actor is not None else "system"
-    sid = "" if subject_id is None else str(subject_id)
-    payload = entry_payload(seq=seq, created_at=created_at, actor_id=actor.id if actor else None,
-                            actor_label=actor_label, action=action, subject_type=subject_type,
-                            subject_id=sid, details=details or {})
+    payload = entry_payload(seq=seq, created_at=created_at, actor_id=actor_id, actor_label=actor_label,
+                            action=action, subject_type=subject_type, subject_id=sid, details=clean)
     digest = entry_hash(head.entry_hash, payload)
-    entry = AuditEntry(seq=seq, created_at=created_at, actor_id=actor.id if actor else None,
-                       actor_label=actor_label, action=action, subject_type=subject_type,
-                       subject_id=sid, details=details or {}, prev_hash=head.entry_hash, entry_hash=digest)
+    entry = AuditEntry(seq=seq, created_at=created_at, actor_id=actor_id, actor_label=actor_label,
+                       action=action, subject_type=subject_type, subject_id=sid, details=clean,
+                       prev_hash=head.entry_hash, entry_hash=digest)
     session.add(entry)
     head.seq, head.entry_hash = seq, digest
     session.flush()
     return entry
 
 
+_ENTRY_COLUMNS = (AuditEntry.seq, AuditEntry.created_at, AuditEntry.actor_id, AuditEntry.actor_label,
+                  AuditEntry.action, AuditEntry.subject_type, AuditEntry.subject_id, AuditEntry.details,
+                  AuditEntry.prev_hash, AuditEntry.entry_hash)
+
+
+def _all_rows(session: Session) -> Iterator[Any]:
+    stmt: Select = select(*_ENTRY_COLUMNS).order_by(AuditEntry.seq).execution_options(yield_per=2000)
+    yield from session.execute(stmt)
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    entries: int
+    head_seq: int
+    head_hash: str
+    breaks: tuple[ChainBreak, ...]
+
+    @property
+    def intact(self) -> bool:
+        return not self.breaks
+
+    @property
+    def broken_seqs(self) -> list[int]:
+        return sorted({b.seq for b in self.breaks})
+
+
+def chain_status(session: Session) -> ChainStatus:
+    """Recompute the whole chain from the database and compare its end with the stored head."""
+    count, last = 0, None
+
+    def counted() -> Iterator[Any]:
+        nonlocal count, last
+        for row in _all_rows(session):
+            count += 1
+            last = row
+            yield row
+
+    breaks = verify_chain(counted())
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1)
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
+    head_seq = head.seq if head else 0
+    head_hash = head.entry_hash if head else GENESIS_HASH
+    last_seq = last.seq if last is not None else 0
+    last_hash = last.entry_hash if last is not None else GENESIS_HASH
+    if head_seq != last_seq or head_hash != last_hash:
+        if head_seq > last_seq:
+            gone = f"#{head_seq}" if head_seq == last_seq + 1 else f"#{last_seq + 1}–#{head_seq}"
+            breaks.append(ChainBreak(head_seq, f"the chain head says the log ends at #{head_seq} but it ends at "
+                                     f"#{last_seq}: {gone} removed from the end"))
+        else:
+            breaks.append(ChainBreak(last_seq, f"the chain head (#{head_seq}) does not match the last entry "
+                                     f"(#{last_seq}): entries added or changed without the head"))
+    return ChainStatus(entries=count, head_seq=head_seq, head_hash=head_hash, breaks=tuple(breaks))
+
+
 def verify_audit_log(session: Session) -> list[ChainBreak]:
-    """Every break in the stored chain, and a head that disagrees with the last entry."""
-    entries = session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars().all()
-    breaks = verify_chain(entries)
-    head = session.get(AuditHead, 1)
-    if head is not None and entries and head.entry_hash != entries[-1].entry_hash:
-        breaks.append(ChainBreak(entries[-1].seq, "chain head does not match the last entry (entries removed)"))
-    return breaks
+    """Every break in the stored chain, including a head that disagrees with the last entry."""
+    return list(chain_status(session).breaks)
+
+
+def count_entries(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+
+
+def list_entries(session: Session, *, offset: int, limit: int) -> list[AuditEntry]:
+    """Entries newest first."""
+    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).offset(offset).limit(limit)
+    return list(session.execute(stmt).scalars())
