@@ -225,19 +225,41 @@ class CombTable:
         half = self.half
         mask = self.mask
         w = self.w
-        acc: Jacobian = JINF
+        one = F.conv(1)
+        X1: Any = 0
+        Y1: Any = 0
+        Z1: Any = 0  # the identity until the first nonzero digit
         for table in self.tables:
             d = (k & mask) - half
             k >>= w
-            if d:
-                entry = table[d - 1] if d > 0 else table[-d - 1]
+            if not d:
+                continue
+            if d > 0:
+                entry = table[d - 1]
                 if entry is None:
                     continue
-                ex, ey = entry
-                if d < 0:
-                    ey = p - ey
-                acc = jadd_affine(*acc, ex, ey)
-        return acc
+                x2, y2 = entry
+            else:
+                entry = table[-d - 1]
+                if entry is None:
+                    continue
+                x2, y2 = entry[0], p - entry[1]
+            if not Z1:
+                X1, Y1, Z1 = x2, y2, one
+                continue
+            # Mixed addition inlined (this loop is every encryption's cost).
+            ZZ = Z1 * Z1 % p
+            H = x2 * ZZ % p - X1
+            R = y2 * (ZZ * Z1 % p) % p - Y1
+            if not H:
+                X1, Y1, Z1 = jdouble(X1, Y1, Z1) if not R else JINF
+                continue
+            HH = H * H % p
+            HHH = H * HH % p
+            V = X1 * HH % p
+            X3 = (R * R - HHH - 2 * V) % p
+            X1, Y1, Z1 = X3, (R * (V - X3) - Y1 * HHH) % p, Z1 * H % p
+        return X1, Y1, Z1
 
     def mult(self, k: int) -> Affine | None:
         return to_affine(*self.mult_jacobian(k))

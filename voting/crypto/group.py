@@ -309,14 +309,16 @@ def scalar_mult(k: int, point: Point) -> Point:
 class FixedBase:
     """A point used as a base many times (the election key, the generator): precompute once.
 
-    The comb table (:class:`._curve.CombTable`, ~4,000 affine points for w = 8) is built on the
-    first :meth:`mult`, once per arithmetic backend, so creating a FixedBase is free.
+    The comb table (:class:`._curve.CombTable`, ~4,000 affine points for w = 8, built in ~30 ms
+    pure Python) is built on the first :meth:`mult`, once per arithmetic backend, so creating a
+    FixedBase is free. G uses w = 10 (~13,000 points): ~26 instead of ~33 additions per use.
     """
 
-    __slots__ = ("_tables", "point")
+    __slots__ = ("_tables", "point", "window")
 
-    def __init__(self, point: Point) -> None:
+    def __init__(self, point: Point, *, window: int = COMB_WINDOW) -> None:
         self.point = point
+        self.window = window
         self._tables: dict[str, CombTable] = {}
 
     def table(self) -> CombTable:
@@ -325,7 +327,7 @@ class FixedBase:
         table = self._tables.get(key)
         if table is None:
             assert self.point.x is not None
-            table = CombTable(F.conv(self.point.x), F.conv(self.point.y), COMB_WINDOW)
+            table = CombTable(F.conv(self.point.x), F.conv(self.point.y), self.window)
             self._tables[key] = table
         return table
 
@@ -345,7 +347,7 @@ class FixedBase:
         return _from_jacobian(self.table().mult_jacobian(k))
 
 
-_G_TABLE = FixedBase(G)
+_G_TABLE = FixedBase(G, window=10)
 
 
 def base_mult(k: int) -> Point:
