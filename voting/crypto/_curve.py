@@ -53,26 +53,30 @@ def glv_split(k: int) -> tuple[int, int]:
     return k1, k2
 
 
-def wnaf(k: int, w: int) -> list[int]:
-    """Width-w non-adjacent form of k >= 0, least significant digit first.
+def wnaf(k: int, w: int) -> list[tuple[int, int]]:
+    """Width-w non-adjacent form of k >= 0 as sparse (bit position, digit) pairs, low to high.
 
     Nonzero digits are odd, |d| < 2^(w-1), and at least w-1 zeros follow each, so a scan of
-    the bits needs one addition per ~w+1 bits from a table of 2^(w-2) odd multiples.
+    the bits needs one addition per ~w+1 bits from a table of 2^(w-2) odd multiples. Runs of
+    zeros are skipped with one bit trick instead of one loop turn per bit (the dense loop
+    dominated Straus' cost in CPython).
     """
-    digits: list[int] = []
+    digits: list[tuple[int, int]] = []
     full = 1 << w
     half = full >> 1
     mask = full - 1
+    pos = 0
     while k:
-        if k & 1:
-            d = k & mask
-            if d >= half:
-                d -= full
-            k -= d
-        else:
-            d = 0
-        digits.append(d)
-        k >>= 1
+        if not k & 1:
+            zeros = (k & -k).bit_length() - 1
+            k >>= zeros
+            pos += zeros
+        d = k & mask
+        if d >= half:
+            d -= full
+        digits.append((pos, d))
+        k = (k - d) >> w  # k - d is divisible by 2^w
+        pos += w
     return digits
 
 

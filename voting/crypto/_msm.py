@@ -26,6 +26,7 @@ from ._curve import BETA, JINF, Jacobian, batch_to_affine, glv_split, jadd, jadd
 from ._field import F
 
 STRAUS_WINDOW = 5
+_MAX_BITS = 136  # GLV halves are < 2^129; their wNAF has at most 130 digits
 
 
 def _glv_expand(scalars: Sequence[int], xs: Sequence[Any], ys: Sequence[Any]
@@ -71,40 +72,40 @@ def straus(scalars: Sequence[int], xs: Sequence[Any], ys: Sequence[Any]) -> Jaco
             chain.append(acc)
     table = batch_to_affine(chain)
     # Bucket the additions by bit position: adds[i] = affine points to add after doubling i.
-    adds: dict[int, list[tuple[Any, Any]]] = {}
+    adds: list[list[tuple[Any, Any]]] = [[] for _ in range(_MAX_BITS)]
     top = 0
+    lut: list[tuple[Any, Any]] = [(0, 0)] * (4 * size)  # lut[d] for odd d in (-2^(w-1), 2^(w-1))
     for idx, k in enumerate(scalars):
-        k1, k2 = glv_split(k)
-        base = idx * size
-        for half, use_beta in ((k1, False), (k2, True)):
+        entries = table[idx * size:(idx + 1) * size]
+        for half, use_beta in zip(glv_split(k), (False, True), strict=True):
             if not half:
                 continue
             negate = half < 0
-            digits = wnaf(-half if negate else half, w)
-            top = max(top, len(digits))
-            for pos, d in enumerate(digits):
-                if not d:
-                    continue
-                entry = table[base + (abs(d) >> 1)]
-                if entry is None:  # (2j+1)·P = O cannot happen for j < n/2; keep the check
-                    continue
+            for j, entry in enumerate(entries):
+                # (2j+1)·P is never the identity: P has prime order n > 2^(w-1).
+                assert entry is not None
                 ex, ey = entry
                 if use_beta:
                     ex = beta * ex % p
-                if (d < 0) != negate:
-                    ey = p - ey
-                adds.setdefault(pos, []).append((ex, ey))
+                pos_entry, neg_entry = (ex, ey), (ex, p - ey)
+                if negate:
+                    pos_entry, neg_entry = neg_entry, pos_entry
+                lut[2 * j + 1] = pos_entry
+                lut[-2 * j - 1] = neg_entry
+            digits = wnaf(-half if negate else half, w)
+            top = max(top, digits[-1][0] + 1)
+            for pos, d in digits:
+                adds[pos].append(lut[d])
     return _double_and_add(adds, top)
 
 
-def _double_and_add(adds: dict[int, list[tuple[Any, Any]]], top: int) -> Jacobian:
+def _double_and_add(adds: list[list[tuple[Any, Any]]], top: int) -> Jacobian:
     """The shared doubling chain of Straus with doubling and mixed addition inlined."""
     p = F.p
     one = F.conv(1)
     X1: Any = 0
     Y1: Any = 0
     Z1: Any = 0  # the identity
-    empty: list[tuple[Any, Any]] = []
     for pos in range(top - 1, -1, -1):
         if Z1:
             YY = Y1 * Y1 % p
@@ -112,7 +113,7 @@ def _double_and_add(adds: dict[int, list[tuple[Any, Any]]], top: int) -> Jacobia
             M = 3 * X1 * X1 % p
             X3 = (M * M - 2 * S) % p
             X1, Y1, Z1 = X3, (M * (S - X3) - 8 * YY * YY) % p, 2 * Y1 * Z1 % p
-        for x2, y2 in adds.get(pos, empty):
+        for x2, y2 in adds[pos]:
             if not Z1:
                 X1, Y1, Z1 = x2, y2, one
                 continue

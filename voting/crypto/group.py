@@ -76,9 +76,10 @@ _GX = 0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798
 _GY = 0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8
 
 #: Up to this many (nonzero) terms an MSM uses Straus, above it Pippenger (measured crossover).
-STRAUS_MAX = 48
-#: With the coincurve backend, MSMs up to this many terms are separate C multiplications.
-SECP_MSM_MAX = 48
+STRAUS_MAX = 64
+#: With the coincurve backend every MSM is separate C multiplications (~33 µs a term, measured
+#: cheaper than Python Pippenger at 10^3..10^5 terms), combined in C per chunk of this size.
+SECP_MSM_CHUNK = 4096
 #: Comb window (bits) of fixed-base tables: 2^(w-1)·ceil(257/w) stored points per base.
 COMB_WINDOW = 8
 
@@ -375,15 +376,14 @@ def _msm_jacobian(scalars: Sequence[int], points: Sequence[Point]) -> Jacobian:
     acc = _G_TABLE.mult_jacobian(g_scalar)
     if not ks:
         return acc
-    if F.use_coincurve and len(ks) <= SECP_MSM_MAX:
-        if g_scalar % N:
-            ks.append(g_scalar % N)
-            xs.append(_GX)
-            ys.append(_GY)
-        xy = _secp.multi_scalar_mult(ks, xs, ys)
-        one = F.conv(1)
-        return JINF if xy is None else (F.conv(xy[0]), F.conv(xy[1]), one)
     conv = F.conv
+    if F.use_coincurve:
+        for start in range(0, len(ks), SECP_MSM_CHUNK):
+            stop = start + SECP_MSM_CHUNK
+            xy = _secp.multi_scalar_mult(ks[start:stop], xs[start:stop], ys[start:stop])
+            if xy is not None:
+                acc = jadd_affine(*acc, conv(xy[0]), conv(xy[1]))
+        return acc
     fx = [conv(x) for x in xs]
     fy = [conv(y) for y in ys]
     rest = straus(ks, fx, fy) if len(ks) <= STRAUS_MAX else pippenger(ks, fx, fy)
