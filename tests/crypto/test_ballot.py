@@ -171,6 +171,14 @@ def test_invalid_question_specs_are_refused(make: Callable[[], Any]) -> None:
         make()
 
 
+def test_question_specs_normalize_options_to_tuples() -> None:
+    spec = ChoiceQuestion(["x", "y"], 0, 1)  # type: ignore[arg-type]
+    assert spec.options == ("x", "y")
+    assert hash(spec) == hash(ChoiceQuestion(("x", "y"), 0, 1))
+    with pytest.raises(InvalidBallot):
+        QuadraticQuestion("ab", 4)  # type: ignore[arg-type]
+
+
 def test_question_specs_round_trip_through_json() -> None:
     for spec in (YNA, PICK, QV, QV_POS):
         assert question_from_json(json.loads(json.dumps(spec.to_json()))) == spec

@@ -93,6 +93,16 @@ def test_the_proven_statement_is_exactly_what_the_challenge_hashes() -> None:
     expected = challenge("proof/disjunctive-cp", FP, POS, [KEY.point, ct.alpha, ct.beta, [0, 1]],
                          [list(ab) for ab in proof.commitments])
     assert sum(proof.challenges) % N == expected
+    ct_r, r_r = encrypt(KEY, 2)
+    ranged = RangeProof.prove(KEY, ct_r, r_r, 2, low=1, high=3, fingerprint=FP, position=POS)
+    expected = challenge("proof/range-cp", FP, POS, [KEY.point, ct_r.alpha, ct_r.beta, 1, 3],
+                         [list(ab) for ab in ranged.commitments])
+    assert sum(ranged.challenges) % N == expected
+    ct_v, ct_sq, paired = pair(-1)
+    expected = challenge("proof/quadratic-pair", FP, POS,
+                         [KEY.point, ct_v.alpha, ct_v.beta, ct_sq.alpha, ct_sq.beta, -3, 3],
+                         [list(quad) for quad in paired.commitments])
+    assert sum(paired.challenges) % N == expected
 
 
 # --- tampering --------------------------------------------------------------------------------------

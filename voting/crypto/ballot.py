@@ -35,14 +35,15 @@ from .proofs import (
     QuadraticPairProof,
     RangeProof,
     Rng,
-    _list,
-    _object,
     ciphertext_from_json,
+    expect_list,
+    expect_object,
     scalar_from_json,
     scalar_to_json,
 )
 
 MAX_OPTIONS = 256
+MAX_QUESTIONS = 64
 #: A budget needs B + 1 branches in its sum proof.
 MAX_BUDGET = MAX_BRANCHES - 1
 ZERO_ONE = (0, 1)
@@ -50,7 +51,11 @@ _REF = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 # --- question specs ------------------------------------------------------------------------------
-def _check_options(options: Sequence[str]) -> None:
+def _check_options(spec: ChoiceQuestion | QuadraticQuestion) -> None:
+    if isinstance(spec.options, str) or not isinstance(spec.options, Sequence):
+        raise InvalidBallot("options must be a sequence of strings")
+    object.__setattr__(spec, "options", tuple(spec.options))  # frozen: normalize lists to tuples
+    options = spec.options
     if not 1 <= len(options) <= MAX_OPTIONS:
         raise InvalidBallot(f"a question needs 1..{MAX_OPTIONS} options, got {len(options)}")
     if not all(isinstance(o, str) and o for o in options) or len(set(options)) != len(options):
@@ -71,7 +76,7 @@ class ChoiceQuestion:
     KIND: ClassVar[str] = "choice"
 
     def __post_init__(self) -> None:
-        _check_options(self.options)
+        _check_options(self)
         lo, hi = self.min_selections, self.max_selections
         if not (_plain_int(lo) and _plain_int(hi) and 0 <= lo <= hi <= len(self.options)):
             raise InvalidBallot(f"selections must satisfy 0 <= min <= max <= {len(self.options)}")
@@ -107,7 +112,7 @@ class QuadraticQuestion:
     KIND: ClassVar[str] = "quadratic"
 
     def __post_init__(self) -> None:
-        _check_options(self.options)
+        _check_options(self)
         if not _plain_int(self.budget) or not 1 <= self.budget <= MAX_BUDGET:
             raise InvalidBallot(f"quadratic budget must be an integer in 1..{MAX_BUDGET}")
         if not isinstance(self.allow_negative, bool):
@@ -151,12 +156,12 @@ QuestionSpec = ChoiceQuestion | QuadraticQuestion
 
 def question_from_json(data: object) -> QuestionSpec:
     if isinstance(data, dict) and data.get("kind") == ChoiceQuestion.KIND:
-        obj = _object(data, {"kind", "options", "min_selections", "max_selections"}, "choice question")
-        return ChoiceQuestion(tuple(_list(obj["options"], "options")), obj["min_selections"],
+        obj = expect_object(data, {"kind", "options", "min_selections", "max_selections"}, "choice question")
+        return ChoiceQuestion(tuple(expect_list(obj["options"], "options")), obj["min_selections"],
                               obj["max_selections"])
     if isinstance(data, dict) and data.get("kind") == QuadraticQuestion.KIND:
-        obj = _object(data, {"kind", "options", "budget", "allow_negative"}, "quadratic question")
-        return QuadraticQuestion(tuple(_list(obj["options"], "options")), obj["budget"], obj["allow_negative"])
+        obj = expect_object(data, {"kind", "options", "budget", "allow_negative"}, "quadratic question")
+        return QuadraticQuestion(tuple(expect_list(obj["options"], "options")), obj["budget"], obj["allow_negative"])
     raise InvalidEncoding("question must be an object with kind 'choice' or 'quadratic'")
 
 
@@ -181,11 +186,11 @@ class ChoiceAnswer:
 
     @classmethod
     def from_json(cls, data: object) -> ChoiceAnswer:
-        obj = _object(data, {"kind", "selections", "sum_proof"}, "choice answer")
-        sels = _list(obj["selections"], "selections")
+        obj = expect_object(data, {"kind", "selections", "sum_proof"}, "choice answer")
+        sels = expect_list(obj["selections"], "selections")
         if not 1 <= len(sels) <= MAX_OPTIONS:
             raise InvalidEncoding(f"a choice answer needs 1..{MAX_OPTIONS} selections")
-        items = [_object(s, {"ciphertext", "proof"}, "selection") for s in sels]
+        items = [expect_object(s, {"ciphertext", "proof"}, "selection") for s in sels]
         return cls(tuple(ciphertext_from_json(s["ciphertext"]) for s in items),
                    tuple(DisjunctiveProof.from_json(s["proof"]) for s in items),
                    RangeProof.from_json(obj["sum_proof"]))
@@ -216,11 +221,11 @@ class QuadraticAnswer:
 
     @classmethod
     def from_json(cls, data: object) -> QuadraticAnswer:
-        obj = _object(data, {"kind", "options", "budget_proof"}, "quadratic answer")
-        opts = _list(obj["options"], "options")
+        obj = expect_object(data, {"kind", "options", "budget_proof"}, "quadratic answer")
+        opts = expect_list(obj["options"], "options")
         if not 1 <= len(opts) <= MAX_OPTIONS:
             raise InvalidEncoding(f"a quadratic answer needs 1..{MAX_OPTIONS} options")
-        items = [_object(o, {"votes", "square", "proof"}, "quadratic option") for o in opts]
+        items = [expect_object(o, {"votes", "square", "proof"}, "quadratic option") for o in opts]
         return cls(tuple(ciphertext_from_json(o["votes"]) for o in items),
                    tuple(ciphertext_from_json(o["square"]) for o in items),
                    tuple(QuadraticPairProof.from_json(o["proof"]) for o in items),
@@ -277,20 +282,23 @@ class EncryptedBallot:
     def from_json(cls, data: object) -> EncryptedBallot:
         """Decode and validate structure, every point and every scalar (proofs are checked by
         :func:`verify_ballot`). Raises :class:`InvalidEncoding`/:class:`InvalidBallot`/… on bad input."""
-        obj = _object(data, {"version", "election", "ballot_ref", "answers"}, "ballot")
+        obj = expect_object(data, {"version", "election", "ballot_ref", "answers"}, "ballot")
         if obj["version"] != PROTOCOL_VERSION:
             raise InvalidEncoding(f"unsupported ballot version {obj['version']!r}")
         election = obj["election"]
         if not isinstance(election, str) or not re.fullmatch(r"[0-9a-f]{64}", election):
             raise InvalidEncoding("election fingerprint must be 64 lowercase hex characters")
         answers = []
-        for i, a in enumerate(_list(obj["answers"], "answers")):
+        raw_answers = expect_list(obj["answers"], "answers")
+        if len(raw_answers) > MAX_QUESTIONS:
+            raise InvalidEncoding(f"a ballot has at most {MAX_QUESTIONS} answers")
+        for i, a in enumerate(raw_answers):
             kind = a.get("kind") if isinstance(a, dict) else None
             if kind not in _ANSWER_KINDS:
                 raise InvalidEncoding(f"answer {i}: kind must be 'choice' or 'quadratic'")
             answers.append(_ANSWER_KINDS[kind].from_json(a))
-        if not answers:
-            raise InvalidEncoding("a ballot needs at least one answer")
+        if not 1 <= len(answers) <= MAX_QUESTIONS:
+            raise InvalidEncoding(f"a ballot needs 1..{MAX_QUESTIONS} answers")
         return cls(bytes.fromhex(election), _check_ref(obj["ballot_ref"]), tuple(answers))
 
 
@@ -462,29 +470,29 @@ def check_audited_ballot(ballot: EncryptedBallot, reveal: object, key: ElectionK
     Raises :class:`InvalidBallot` on any mismatch (tracking code, reference, a ciphertext) and
     :class:`InvalidEncoding` on a malformed reveal. The proofs are checked by :func:`verify_ballot`.
     """
-    obj = _object(reveal, {"ballot_ref", "tracking_code", "answers"}, "audit reveal")
+    obj = expect_object(reveal, {"ballot_ref", "tracking_code", "answers"}, "audit reveal")
     if obj["ballot_ref"] != ballot.ballot_ref or obj["tracking_code"] != ballot.tracking_code():
         raise InvalidBallot("audit reveal is for another ballot (reference or tracking code differ)")
-    answers = _list(obj["answers"], "audit answers", len(ballot.answers))
+    answers = expect_list(obj["answers"], "audit answers", len(ballot.answers))
     choices = []
     for q, (ans, raw) in enumerate(zip(ballot.answers, answers, strict=True)):
         quadratic = isinstance(ans, QuadraticAnswer)
         keys = {"kind", "values", "randomness"} | ({"square_randomness"} if quadratic else set())
-        item = _object(raw, keys, f"audit answer {q}")
+        item = expect_object(raw, keys, f"audit answer {q}")
         if item["kind"] != ans.KIND:
             raise InvalidBallot(f"audit reveal question {q}: kind {item['kind']!r} != {ans.KIND!r}")
         cts = ans.tally_ciphertexts()
-        values = _list(item["values"], f"question {q} values", len(cts))
+        values = expect_list(item["values"], f"question {q} values", len(cts))
         if not all(_plain_int(v) and abs(v) < 2**63 for v in values):
             raise InvalidEncoding(f"audit reveal question {q}: values must be integers")
-        rs = [scalar_from_json(r) for r in _list(item["randomness"], f"question {q} randomness", len(cts))]
+        rs = [scalar_from_json(r) for r in expect_list(item["randomness"], f"question {q} randomness", len(cts))]
         for i, (v, r, ct) in enumerate(zip(values, rs, cts, strict=True)):
             if encrypt(key, v, r)[0] != ct:
                 raise InvalidBallot(f"audited ballot question {q} option {i}: ciphertext does not "
                                     f"encrypt the revealed value {v}")
         if isinstance(ans, QuadraticAnswer):
             rs2 = [scalar_from_json(r) for r in
-                   _list(item["square_randomness"], f"question {q} square_randomness", len(cts))]
+                   expect_list(item["square_randomness"], f"question {q} square_randomness", len(cts))]
             for i, (v, r, ct) in enumerate(zip(values, rs2, ans.squares, strict=True)):
                 if encrypt(key, v * v, r)[0] != ct:
                     raise InvalidBallot(f"audited ballot question {q} option {i}: square ciphertext "

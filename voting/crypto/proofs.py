@@ -81,7 +81,7 @@ def ciphertext_from_json(data: object) -> Ciphertext:
     return Ciphertext(point_from_json(data[0]), point_from_json(data[1]))
 
 
-def _list(data: object, what: str, length: int | None = None) -> list[Any]:
+def expect_list(data: object, what: str, length: int | None = None) -> list[Any]:
     if not isinstance(data, list):
         raise InvalidEncoding(f"{what} must be a list")
     if length is not None and len(data) != length:
@@ -89,7 +89,7 @@ def _list(data: object, what: str, length: int | None = None) -> list[Any]:
     return data
 
 
-def _object(data: object, keys: set[str], what: str) -> dict[str, Any]:
+def expect_object(data: object, keys: set[str], what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidEncoding(f"{what} must be an object")
     if set(data) != keys:
@@ -183,15 +183,15 @@ class _DisjunctiveForm:
     @staticmethod
     def _decode(data: object, what: str) -> tuple[tuple[tuple[Point, Point], ...], tuple[int, ...],
                                                   tuple[int, ...]]:
-        obj = _object(data, {"commitments", "challenges", "responses"}, what)
-        comms = _list(obj["commitments"], f"{what} commitments")
+        obj = expect_object(data, {"commitments", "challenges", "responses"}, what)
+        comms = expect_list(obj["commitments"], f"{what} commitments")
         if not 1 <= len(comms) <= MAX_BRANCHES:
             raise InvalidEncoding(f"{what} must have 1..{MAX_BRANCHES} branches, got {len(comms)}")
         commitments = tuple(
             (point_from_json(ab[0]), point_from_json(ab[1]))
-            for ab in (_list(x, f"{what} commitment pair", 2) for x in comms))
-        chals = tuple(scalar_from_json(c) for c in _list(obj["challenges"], f"{what} challenges", len(comms)))
-        resps = tuple(scalar_from_json(z) for z in _list(obj["responses"], f"{what} responses", len(comms)))
+            for ab in (expect_list(x, f"{what} commitment pair", 2) for x in comms))
+        chals = tuple(scalar_from_json(c) for c in expect_list(obj["challenges"], f"{what} challenges", len(comms)))
+        resps = tuple(scalar_from_json(z) for z in expect_list(obj["responses"], f"{what} responses", len(comms)))
         return commitments, chals, resps
 
     def _items(self) -> list[Encodable]:
@@ -383,18 +383,18 @@ class QuadraticPairProof:
     @classmethod
     def from_json(cls, data: object) -> QuadraticPairProof:
         what = "quadratic pair proof"
-        obj = _object(data, {"commitments", "challenges", "responses"}, what)
-        comms = _list(obj["commitments"], f"{what} commitments")
+        obj = expect_object(data, {"commitments", "challenges", "responses"}, what)
+        comms = expect_list(obj["commitments"], f"{what} commitments")
         if not 1 <= len(comms) <= MAX_BRANCHES:
             raise InvalidEncoding(f"{what} must have 1..{MAX_BRANCHES} branches, got {len(comms)}")
         commitments = []
         for quad in comms:
-            a1, b1, a2, b2 = (point_from_json(x) for x in _list(quad, f"{what} commitment", 4))
+            a1, b1, a2, b2 = (point_from_json(x) for x in expect_list(quad, f"{what} commitment", 4))
             commitments.append((a1, b1, a2, b2))
-        chals = tuple(scalar_from_json(c) for c in _list(obj["challenges"], f"{what} challenges", len(comms)))
+        chals = tuple(scalar_from_json(c) for c in expect_list(obj["challenges"], f"{what} challenges", len(comms)))
         resps = []
-        for pair in _list(obj["responses"], f"{what} responses", len(comms)):
-            z1, z2 = (scalar_from_json(z) for z in _list(pair, f"{what} response pair", 2))
+        for pair in expect_list(obj["responses"], f"{what} responses", len(comms)):
+            z1, z2 = (scalar_from_json(z) for z in expect_list(pair, f"{what} response pair", 2))
             resps.append((z1, z2))
         return cls(tuple(commitments), chals, tuple(resps))
 
