@@ -35,7 +35,7 @@ from voting.crypto.batch import BatchVerifier
 from voting.crypto.elgamal import ElectionKey, decrypt_with_secret, discrete_log, encrypt, sum_ciphertexts
 from voting.crypto.errors import BudgetExceeded, CryptoError, InvalidBallot, InvalidEncoding
 from voting.crypto.group import N, base_mult
-from voting.crypto.hashing import dst, hash_to_scalar, sha256
+from voting.crypto.hashing import GROUP_NAME, PROTOCOL_VERSION, dst, encode, hash_to_scalar, sha256
 from voting.crypto.proofs import DisjunctiveProof, QuadraticPairProof, RangeProof
 
 
@@ -419,15 +419,20 @@ def generate_vectors() -> dict[str, Any]:
     ct_range, r_range = encrypt(KEY, 2, rng())
     rng_proof = RangeProof.prove(KEY, ct_range, r_range, 2, low=1, high=3, fingerprint=FP,
                                  position=["vector", 0, "sum"], rng=rng)
+    first = seeded_rng("proof vectors")
+    statement = [KEY.point, ct.alpha, ct.beta, [0, 1]]
     yna, _ = encrypt_ballot(YNA, [0, 0, 1], KEY, FP, "vector-yna", rng=seeded_rng("ballot yna"))
     quad, _ = encrypt_ballot(QV_POS, [1, 1], KEY, FP, "vector-qv", rng=seeded_rng("ballot qv"))
     return {
         "election_secret": f"{SECRET:064x}",
         "election_key": KEY.point.hex(),
         "fingerprint": FP.hex(),
-        "rng_first_scalar": f"{seeded_rng('proof vectors')():064x}",
+        "rng_first_scalars": [f"{k:064x}" for k in itertools.islice(iter(first, None), 3)],
         "zero_one": {"value": 1, "randomness": f"{r:064x}", "position": ["vector", 0, 0],
-                     "ciphertext": ct.to_json(), "proof": zero_one.to_json()},
+                     "ciphertext": ct.to_json(), "proof": zero_one.to_json(),
+                     "challenge_input": encode(PROTOCOL_VERSION, GROUP_NAME, FP, ["vector", 0, 0], statement,
+                                               [list(ab) for ab in zero_one.commitments]).hex(),
+                     "challenge": f"{sum(zero_one.challenges) % N:064x}"},
         "quadratic_pair": {"value": -2, "range": [-2, 2], "position": ["vector", 0, 1],
                            "votes": ct_v.to_json(), "square": ct_sq.to_json(), "proof": pair.to_json()},
         "range": {"value": 2, "range": [1, 3], "position": ["vector", 0, "sum"],
@@ -453,8 +458,18 @@ def test_vectors_are_deterministic_verify_and_match_the_published_tracking_codes
         verify_ballot(ballot, spec, KEY, FP)
         assert ballot.tracking_code() == vectors[name]["tracking_code"] == GOLDEN_TRACKING_CODES[name]
     zo = vectors["zero_one"]
+    assert hash_to_scalar(dst("proof/disjunctive-cp"), *_decode_items(zo)) == int(zo["challenge"], 16)
     DisjunctiveProof.from_json(zo["proof"]).verify(KEY, _ct(zo["ciphertext"]), values=(0, 1), fingerprint=FP,
                                                    position=zo["position"])
+
+
+def _decode_items(zo: dict[str, Any]) -> list[Any]:
+    ct = _ct(zo["ciphertext"])
+    proof = DisjunctiveProof.from_json(zo["proof"])
+    items = [PROTOCOL_VERSION, GROUP_NAME, FP, zo["position"], [KEY.point, ct.alpha, ct.beta, [0, 1]],
+             [list(ab) for ab in proof.commitments]]
+    assert encode(*items).hex() == zo["challenge_input"]
+    return items
 
 
 def _ct(data: Any) -> Any:
