@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from voting.crypto import bip340
 from voting.crypto import trustees as tr
 from voting.crypto.batch import BatchVerifier
 from voting.crypto.elgamal import Ciphertext, ElectionKey, encrypt, sum_ciphertexts
@@ -241,8 +242,8 @@ def test_bad_commitment_proof_is_rejected_and_dealer_disqualified() -> None:
         forged.verify(run.ceremony, run.roster)
     # a dealer that signs its own bad proof: the proof check names the coefficient
     dealer = run.dealt[1]
-    resigned = dataclasses.replace(forged, signature=tr.bip340.sign(
-        dealer.signing_secret, forged._message(run.ceremony), bytes(32)))
+    resigned = dataclasses.replace(forged, signature=bip340.sign(
+        dealer.signing_secret, forged.signed_message(run.ceremony), bytes(32)))
     with pytest.raises(InvalidProof, match=r"dealer 2: .*coefficient\(s\) \[1\]"):
         resigned.verify(run.ceremony, run.roster)
     commitments = [resigned if c.dealer == 2 else c for c in run.commitments]
@@ -267,10 +268,10 @@ def _cheating_run(k: int, n: int, cheater: int, victim: int, *, garbage: bool) -
     if garbage:
         honest = shares[idx]
         draft = dataclasses.replace(honest, ciphertext=bytes(32))
-        shares[idx] = dataclasses.replace(draft, signature=tr.bip340.sign(
-            bad_dealer.signing_secret, draft._message(ceremony), bytes(32)))
+        shares[idx] = dataclasses.replace(draft, signature=bip340.sign(
+            bad_dealer.signing_secret, draft.signed_message(ceremony), bytes(32)))
     else:
-        value = (tr._eval_poly(bad_dealer.polynomial, victim) + 1) % N
+        value = (tr.evaluate_polynomial(bad_dealer.polynomial, victim) + 1) % N
         shares[idx] = tr.encrypt_share(ceremony, bad_dealer, roster, victim, value=value, rng=rng)
     dealt = [d.secrets for d in dealings]
     commitments = [d.commitment for d in dealings]
@@ -311,8 +312,8 @@ def test_false_or_forged_complaints() -> None:
     assert joint.committee == (1, 2, 3)
     # revealing a wrong ECDH point is caught by the DLEQ proof
     forged = dataclasses.replace(false_complaint, shared_point=false_complaint.shared_point + G)
-    forged = dataclasses.replace(forged, signature=tr.bip340.sign(victim.signing_secret,
-                                                                  forged._message(run.ceremony), bytes(32)))
+    forged = dataclasses.replace(forged, signature=bip340.sign(victim.signing_secret,
+                                                                  forged.signed_message(run.ceremony), bytes(32)))
     with pytest.raises(InvalidProof, match="complaint of trustee 1 against dealer 2"):
         tr.adjudicate_complaint(run.ceremony, run.roster, run.commitment_of(2), encrypted, forged)
     # a complaint not signed by the recipient
@@ -482,3 +483,65 @@ def test_keyfile_survives_the_ceremony_steps() -> None:
     assert not complaints
     final = tr.derive_trustee_share(run.joint, reloaded, received)
     assert final == run.by_index(3)
+
+
+@settings(max_examples=20, deadline=None)
+@given(data=st.data(), kn=st.tuples(st.integers(1, 5), st.integers(1, 5)).filter(lambda t: t[0] <= t[1]),
+       field_name=st.sampled_from(["share", "proof_a", "proof_b", "response", "trustee", "ciphertext"]))
+def test_any_tampered_decryption_share_is_rejected_by_name(data: st.DataObject, kn: tuple[int, int],
+                                                           field_name: str) -> None:
+    k, n = kn
+    run = honest_run(k, n)
+    ct = tally_of(run, [[1], [1]])[0]
+    subset = data.draw(st.lists(st.sampled_from(run.joint.committee), min_size=k, max_size=k, unique=True))
+    shares = [tr.partial_decrypt(run.joint, run.by_index(j), ct) for j in subset]
+    victim = data.draw(st.integers(0, k - 1))
+    sh = shares[victim]
+    check_ct = ct
+    if field_name == "response":
+        bad = dataclasses.replace(sh, response=(sh.response + 1) % N)
+    elif field_name == "trustee":
+        others = [j for j in run.joint.committee if j != sh.trustee]
+        if not others:
+            return
+        bad = dataclasses.replace(sh, trustee=data.draw(st.sampled_from(others)))
+    elif field_name == "ciphertext":
+        bad, check_ct = sh, tally_of(run, [[1]])[0]
+    else:
+        bad = dataclasses.replace(sh, **{field_name: getattr(sh, field_name) + G})
+    with pytest.raises(InvalidShare, match=f"trustee {bad.trustee}"):
+        tr.verify_decryption_share(run.joint, check_ct, bad)
+    shares[victim] = bad
+    if field_name == "trustee" and len({s.trustee for s in shares}) < len(shares):
+        with pytest.raises(InvalidShare, match="two decryption shares"):
+            tr.combine_decryption_shares(run.joint, check_ct, shares, bound=2)
+    elif field_name == "ciphertext":  # every share is for the other ciphertext: the first one checked is named
+        with pytest.raises(InvalidShare, match=f"trustee {min(subset)} "):
+            tr.combine_decryption_shares(run.joint, check_ct, shares, bound=2)
+    else:
+        with pytest.raises(InvalidShare, match=f"trustee {bad.trustee}"):
+            tr.combine_decryption_shares(run.joint, check_ct, shares, bound=2)
+    if k > 1:
+        with pytest.raises(NotEnoughShares):
+            tr.combine_decryption_shares(run.joint, ct, shares[:-1], bound=2)
+    with pytest.raises(UnknownTrustee):
+        tr.combine_decryption_shares(run.joint, ct, [dataclasses.replace(sh, trustee=n + 1)], bound=2)
+
+
+def test_dealer_with_invalid_commitment_is_skipped_without_complaint() -> None:
+    run = honest_run(2, 3)
+    com = run.commitment_of(2)
+    broken = dataclasses.replace(com, signature=bytes(64))
+    commitments = [broken if c.dealer == 2 else c for c in run.commitments]
+    received, complaints = tr.collect_shares(run.ceremony, run.dealt[0], run.roster, commitments, run.shares)
+    assert set(received) == {3}
+    assert complaints == []
+    assert tr.finalize_ceremony(run.ceremony, run.roster, commitments, run.shares).committee == (1, 3)
+    with pytest.raises(UnknownTrustee, match="not on the roster"):
+        tr.roster_entry({}, 1)
+
+
+def test_empty_tally_is_not_sent_for_decryption() -> None:
+    run = honest_run(1, 1)
+    with pytest.raises(InvalidEncoding, match="needs no decryption"):
+        tr.partial_decrypt(run.joint, run.by_index(1), sum_ciphertexts([]))

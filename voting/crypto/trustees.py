@@ -180,7 +180,7 @@ class Announcement:
     proof: SchnorrProof
     signature: bytes
 
-    def _message(self, ceremony: Ceremony) -> bytes:
+    def signed_message(self, ceremony: Ceremony) -> bytes:
         return _signed_message("announcement", ceremony.fingerprint, ceremony.n, ceremony.k, self.index,
                                self.encryption_key, self.signing_key, self.proof.commitment,
                                self.proof.response)
@@ -193,7 +193,7 @@ class Announcement:
         if not rel.holds():
             raise InvalidProof(f"trustee {self.index}: proof of knowledge of the encryption key fails")
         try:
-            bip340.verify(self.signing_key, self._message(ceremony), self.signature)
+            bip340.verify(self.signing_key, self.signed_message(ceremony), self.signature)
         except InvalidSignature as exc:
             raise InvalidSignature(f"trustee {self.index}: announcement signature: {exc}") from exc
 
@@ -218,11 +218,19 @@ def announce(ceremony: Ceremony, secrets: TrusteeSecrets, *, rng: ScalarSource =
     proof = _schnorr_prove(PURPOSE_KEY_POK, ceremony.fingerprint, [secrets.index],
                            [ceremony.n, ceremony.k, signing_key, enc_key], secret=secrets.encryption_secret, rng=rng)
     unsigned = Announcement(secrets.index, enc_key, signing_key, proof, b"")
-    sig = bip340.sign(secrets.signing_secret, unsigned._message(ceremony), _aux(rng))
+    sig = bip340.sign(secrets.signing_secret, unsigned.signed_message(ceremony), _aux(rng))
     return Announcement(secrets.index, enc_key, signing_key, proof, sig)
 
 
 Roster = Mapping[int, Announcement]
+
+
+def roster_entry(roster: Roster, index: int) -> Announcement:
+    """The announcement of trustee ``index``; :class:`UnknownTrustee` if the roster has none."""
+    try:
+        return roster[index]
+    except KeyError:
+        raise UnknownTrustee(f"trustee {index} is not on the roster") from None
 
 
 def check_roster(ceremony: Ceremony, announcements: Sequence[Announcement]) -> dict[int, Announcement]:
@@ -252,7 +260,7 @@ class DealerCommitment:
     proofs: tuple[SchnorrProof, ...]
     signature: bytes
 
-    def _message(self, ceremony: Ceremony) -> bytes:
+    def signed_message(self, ceremony: Ceremony) -> bytes:
         return _signed_message("commitment", ceremony.fingerprint, self.dealer, list(self.coefficients),
                                [[p.commitment, p.response] for p in self.proofs])
 
@@ -268,7 +276,7 @@ class DealerCommitment:
         """Signature by the dealer's announced key, then every coefficient's proof of knowledge."""
         rels = self.relations(ceremony)
         try:
-            bip340.verify(roster[self.dealer].signing_key, self._message(ceremony), self.signature)
+            bip340.verify(roster_entry(roster, self.dealer).signing_key, self.signed_message(ceremony), self.signature)
         except InvalidSignature as exc:
             raise InvalidSignature(f"dealer {self.dealer}: commitment signature: {exc}") from exc
         if not relations_hold(rels):
@@ -307,7 +315,7 @@ class EncryptedShare:
     tag: bytes
     signature: bytes
 
-    def _message(self, ceremony: Ceremony) -> bytes:
+    def signed_message(self, ceremony: Ceremony) -> bytes:
         return _signed_message("encrypted-share", ceremony.fingerprint, self.dealer, self.recipient,
                                self.ephemeral, self.ciphertext, self.tag)
 
@@ -317,7 +325,7 @@ class EncryptedShare:
         if self.dealer == self.recipient:
             raise InvalidEncoding(f"dealer {self.dealer} cannot send a share to itself")
         try:
-            bip340.verify(roster[self.dealer].signing_key, self._message(ceremony), self.signature)
+            bip340.verify(roster_entry(roster, self.dealer).signing_key, self.signed_message(ceremony), self.signature)
         except InvalidSignature as exc:
             raise InvalidSignature(f"encrypted share {self.dealer}->{self.recipient}: {exc}") from exc
 
@@ -346,7 +354,7 @@ def _share_aad(ceremony: Ceremony, dealer: int, recipient: int) -> bytes:
     return encode("share", ceremony.fingerprint, dealer, recipient)
 
 
-def _eval_poly(coeffs: Sequence[int], x: int) -> int:
+def evaluate_polynomial(coeffs: Sequence[int], x: int) -> int:
     acc = 0
     for a in reversed(coeffs):
         acc = (acc * x + a) % N
@@ -358,12 +366,12 @@ def encrypt_share(ceremony: Ceremony, secrets: TrusteeSecrets, roster: Roster, r
     """Seal the scalar ``value`` for ``recipient`` and sign it (a dealer normally sends f(recipient))."""
     r = rng()
     ephemeral = base_mult(r)
-    recipient_key = roster[recipient].encryption_key
+    recipient_key = roster_entry(roster, recipient).encryption_key
     keys = _share_keys(ceremony, secrets.index, recipient, ephemeral=ephemeral, recipient_key=recipient_key,
                        shared=recipient_key * r)
     ciphertext, tag = seal(keys, scalar_to_bytes(value), _share_aad(ceremony, secrets.index, recipient))
     unsigned = EncryptedShare(secrets.index, recipient, ephemeral, ciphertext, tag, b"")
-    sig = bip340.sign(secrets.signing_secret, unsigned._message(ceremony), _aux(rng))
+    sig = bip340.sign(secrets.signing_secret, unsigned.signed_message(ceremony), _aux(rng))
     return EncryptedShare(secrets.index, recipient, ephemeral, ciphertext, tag, sig)
 
 
@@ -388,8 +396,8 @@ def deal(ceremony: Ceremony, secrets: TrusteeSecrets, roster: Roster,
                    for idx, a in enumerate(poly))
     unsigned = DealerCommitment(secrets.index, coeffs, proofs, b"")
     commitment = DealerCommitment(secrets.index, coeffs, proofs,
-                                  bip340.sign(secrets.signing_secret, unsigned._message(ceremony), _aux(rng)))
-    shares = tuple(encrypt_share(ceremony, secrets, roster, j, value=_eval_poly(poly, j), rng=rng)
+                                  bip340.sign(secrets.signing_secret, unsigned.signed_message(ceremony), _aux(rng)))
+    shares = tuple(encrypt_share(ceremony, secrets, roster, j, value=evaluate_polynomial(poly, j), rng=rng)
                    for j in ceremony.indices if j != secrets.index)
     return Dealing(secrets.with_polynomial(ceremony.fingerprint, poly), commitment, shares)
 
@@ -416,7 +424,7 @@ def receive_share(ceremony: Ceremony, secrets: TrusteeSecrets, roster: Roster, c
     if encrypted.recipient != secrets.index or commitment.dealer != encrypted.dealer:
         raise InvalidEncoding("share is not addressed to this trustee or does not match the commitment")
     encrypted.verify_signature(ceremony, roster)
-    commitment.relations(ceremony)  # structure (k coefficients); proofs are checked by finalize_ceremony
+    commitment.verify(ceremony, roster)
     shared = encrypted.ephemeral * secrets.encryption_secret
     keys = _share_keys(ceremony, encrypted.dealer, encrypted.recipient, ephemeral=encrypted.ephemeral,
                        recipient_key=secrets.encryption_key, shared=shared)
@@ -428,10 +436,16 @@ def collect_shares(ceremony: Ceremony, secrets: TrusteeSecrets, roster: Roster,
                    *, rng: ScalarSource = random_scalar) -> tuple[dict[int, int], list[Complaint]]:
     """Trustee side of step 3: every valid share addressed to us, and a complaint for every bad one.
 
-    Shares with a bad dealer signature are skipped (they are not the dealer's; the dealer will be
-    disqualified for a missing share unless it posts a signed one).
+    Shares with a bad dealer signature, and dealers whose commitment does not verify, are skipped:
+    :func:`finalize_ceremony` disqualifies such dealers without anyone having to complain.
     """
-    by_dealer = {c.dealer: c for c in commitments}
+    by_dealer: dict[int, DealerCommitment] = {}
+    for com in commitments:
+        try:
+            com.verify(ceremony, roster)
+        except CryptoError:
+            continue  # finalize_ceremony disqualifies this dealer; its shares do not matter
+        by_dealer.setdefault(com.dealer, com)
     received: dict[int, int] = {}
     complaints: list[Complaint] = []
     for sh in shares:
@@ -443,7 +457,7 @@ def collect_shares(ceremony: Ceremony, secrets: TrusteeSecrets, roster: Roster,
             continue
         try:
             received[sh.dealer] = receive_share(ceremony, secrets, roster, by_dealer[sh.dealer], sh)
-        except (InvalidShare, InvalidProof):
+        except InvalidShare:
             complaints.append(complain(ceremony, secrets, roster, sh, rng=rng))
     return received, complaints
 
@@ -462,17 +476,17 @@ class Complaint:
     signature: bytes
 
     def _statement(self, ceremony: Ceremony, roster: Roster, encrypted: EncryptedShare) -> list[Encodable]:
-        return [roster[self.recipient].encryption_key, encrypted.ephemeral, self.shared_point,
+        return [roster_entry(roster, self.recipient).encryption_key, encrypted.ephemeral, self.shared_point,
                 encrypted.ciphertext, encrypted.tag]
 
-    def _message(self, ceremony: Ceremony) -> bytes:
+    def signed_message(self, ceremony: Ceremony) -> bytes:
         return _signed_message("complaint", ceremony.fingerprint, self.dealer, self.recipient, self.shared_point,
                                self.proof_a, self.proof_b, self.response)
 
     def relations(self, ceremony: Ceremony, roster: Roster, encrypted: EncryptedShare) -> list[Relation]:
         c = challenge(PURPOSE_COMPLAINT_DLEQ, ceremony.fingerprint, [self.dealer, self.recipient],
                       self._statement(ceremony, roster, encrypted), [self.proof_a, self.proof_b])
-        key = roster[self.recipient].encryption_key
+        key = roster_entry(roster, self.recipient).encryption_key
         return [Relation(((self.response, G), (-c % N, key), (N - 1, self.proof_a))),
                 Relation(((self.response, encrypted.ephemeral), (-c % N, self.shared_point),
                           (N - 1, self.proof_b)))]
@@ -506,7 +520,7 @@ def complain(ceremony: Ceremony, secrets: TrusteeSecrets, roster: Roster, encryp
     c = challenge(PURPOSE_COMPLAINT_DLEQ, ceremony.fingerprint, [encrypted.dealer, secrets.index],
                   draft._statement(ceremony, roster, encrypted), [a, b])
     unsigned = Complaint(encrypted.dealer, secrets.index, shared, a, b, (w + c * e) % N, b"")
-    sig = bip340.sign(secrets.signing_secret, unsigned._message(ceremony), _aux(rng))
+    sig = bip340.sign(secrets.signing_secret, unsigned.signed_message(ceremony), _aux(rng))
     return Complaint(encrypted.dealer, secrets.index, shared, a, b, unsigned.response, sig)
 
 
@@ -527,14 +541,16 @@ def adjudicate_complaint(ceremony: Ceremony, roster: Roster, commitment: DealerC
         raise InvalidEncoding("complaint, encrypted share and commitment are about different trustees")
     encrypted.verify_signature(ceremony, roster)
     try:
-        bip340.verify(roster[complaint.recipient].signing_key, complaint._message(ceremony), complaint.signature)
+        bip340.verify(roster_entry(roster, complaint.recipient).signing_key, complaint.signed_message(ceremony),
+                      complaint.signature)
     except InvalidSignature as exc:
         raise InvalidSignature(f"complaint of trustee {complaint.recipient}: {exc}") from exc
     if not relations_hold(complaint.relations(ceremony, roster, encrypted)):
         raise InvalidProof(f"complaint of trustee {complaint.recipient} against dealer {complaint.dealer}: "
                            "the revealed ECDH point's proof fails")
     keys = _share_keys(ceremony, encrypted.dealer, encrypted.recipient, ephemeral=encrypted.ephemeral,
-                       recipient_key=roster[encrypted.recipient].encryption_key, shared=complaint.shared_point)
+                       recipient_key=roster_entry(roster, encrypted.recipient).encryption_key,
+                       shared=complaint.shared_point)
     try:
         commitment.relations(ceremony)
         _open_share(ceremony, commitment, encrypted, keys)
@@ -603,6 +619,8 @@ class JointKey:
         commitments = {_index_key(d, ceremony): tuple(json_point(c, "commitment")
                                                       for c in json_list(v, "commitments"))
                        for d, v in comm.items()}
+        if not all(isinstance(r, str) for r in disq.values()):
+            raise InvalidEncoding("disqualification reasons must be strings")
         disqualified = {_index_key(d, ceremony): str(r) for d, r in disq.items()}
         return cls(ceremony, commitments, disqualified)
 
@@ -673,7 +691,7 @@ def derive_trustee_share(joint_key: JointKey, secrets: TrusteeSecrets, received:
         if dealer == j:
             if secrets.fingerprint != joint_key.ceremony.fingerprint or not secrets.polynomial:
                 raise InvalidShare(f"trustee {j}: key material has no polynomial for this ceremony")
-            total += _eval_poly(secrets.polynomial, j)
+            total += evaluate_polynomial(secrets.polynomial, j)
         elif dealer in received:
             total += received[dealer]
         else:
@@ -723,7 +741,8 @@ def partial_decrypt(joint_key: JointKey, secrets: TrusteeSecrets, ct: Ciphertext
     if secrets.share is None or secrets.fingerprint != joint_key.ceremony.fingerprint:
         raise InvalidShare(f"trustee {j}: key material holds no share for this ceremony")
     if ct.alpha.is_identity:
-        raise InvalidEncoding("refusing to decrypt a ciphertext with alpha = identity")
+        raise InvalidEncoding("ciphertext has alpha = identity (e.g. an empty tally): it needs no decryption, "
+                              "its plaintext point is beta")
     d = ct.alpha * secrets.share
     w = rng()
     a, b = base_mult(w), ct.alpha * w
@@ -772,8 +791,8 @@ def combine_decryption_shares(joint_key: JointKey, ct: Ciphertext, shares: Seque
     if len(seen) < k:
         raise NotEnoughShares(f"{len(seen)} decryption share(s) given; {k} needed")
     if not verified:
-        for sh in seen.values():
-            verify_decryption_share(joint_key, ct, sh, position)
+        for j in sorted(seen):
+            verify_decryption_share(joint_key, ct, seen[j], position)
     subset = sorted(seen)[:k]
     lambdas = [lagrange_at_zero(j, subset) for j in subset]
     combined = multi_scalar_mult(lambdas, [seen[j].share for j in subset])
