@@ -56,6 +56,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 #: importing this module has no side effects.
 BLUEPRINTS: tuple[str, ...] = (
     # [blueprints] each package adds its blueprint here
+    "governance.pages.views:bp",
+    "governance.auth.views:bp",
+    "governance.members.views:bp",
+    "governance.mail.views:bp",
 )
 
 

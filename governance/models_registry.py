@@ -2,4 +2,7 @@
 
 # [models] each package adds its models module below
 from governance.audit import models as audit_models  # noqa: F401
+from governance.auth import models as auth_models  # noqa: F401
 from governance.constitution import models as constitution_models  # noqa: F401
+from governance.mail import models as mail_models  # noqa: F401
+from governance.members import models as members_models  # noqa: F401

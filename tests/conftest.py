@@ -118,3 +118,75 @@ def csrf_token(html: str | bytes) -> str:
     match = _CSRF_RE.search(html)
     assert match, "page has no form with a csrf_token"
     return match.group(1) or match.group(2)
+
+
+# ---------------------------------------------------------------- members and signed-in clients
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+ROLE_NAMES = ("member", "steward", "trustee", "observer", "admin")
+
+
+def make_member(session: Session, email: str, *, name: str | None = None,
+                roles: tuple[str, ...] | list[str] = ("member",), password: str = DEFAULT_PASSWORD,
+                commit: bool = True):  # -> governance.members.models.Member
+    """An active member with a password, added through the real service (so the audit log has it)."""
+    from governance.auth.passwords import password_hasher
+    from governance.members.services import add_member, parse_roles
+
+    member = add_member(session, actor=None, email=email, name=name or email.partition("@")[0].capitalize(),
+                        roles=parse_roles(roles), password_hash=password_hasher({"ENV_NAME": "test"}).hash(password))
+    if commit:
+        session.commit()
+    return member
+
+
+def login(client: FlaskClient, email: str, password: str = DEFAULT_PASSWORD, *, expect_success: bool = True):
+    """Sign in through the real form (with its CSRF token); returns the POST response."""
+    page = client.get("/login")
+    response = client.post("/login", data={"email": email, "password": password,
+                                           "csrf_token": csrf_token(page.data)})
+    if expect_success:
+        assert response.status_code == 302, response.data.decode()[:2000]
+    return response
+
+
+@pytest.fixture
+def make_logged_in_client(app: Flask, db_session: Session):
+    """``make_logged_in_client("steward", "admin")`` → (client, member) signed in with those roles."""
+    counter = {"n": 0}
+
+    def factory(*roles: str, email: str | None = None) -> tuple[FlaskClient, object]:
+        counter["n"] += 1
+        roles = roles or ("member",)
+        address = email or f"{'-'.join(roles)}{counter['n']}@example.org"
+        member = make_member(db_session, address, roles=roles)
+        client = app.test_client()
+        login(client, address)
+        return client, member
+
+    return factory
+
+
+@pytest.fixture
+def member_client(make_logged_in_client) -> FlaskClient:
+    return make_logged_in_client("member")[0]
+
+
+@pytest.fixture
+def steward_client(make_logged_in_client) -> FlaskClient:
+    return make_logged_in_client("member", "steward")[0]
+
+
+@pytest.fixture
+def trustee_client(make_logged_in_client) -> FlaskClient:
+    return make_logged_in_client("member", "trustee")[0]
+
+
+@pytest.fixture
+def observer_client(make_logged_in_client) -> FlaskClient:
+    return make_logged_in_client("observer")[0]
+
+
+@pytest.fixture
+def admin_client(make_logged_in_client) -> FlaskClient:
+    return make_logged_in_client("member", "admin")[0]

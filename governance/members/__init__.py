@@ -1,0 +1,1 @@
+"""Members of the cooperative: roles, status with history, invitations."""

@@ -1,0 +1,1 @@
+"""The site's frame: layout context, home page, error pages, health check."""
