@@ -77,6 +77,7 @@ def test_yes_no_abstain_ballot_verifies_and_round_trips() -> None:
     assert again.tracking_code() == ballot.tracking_code()
     assert len(ballot.tracking_code()) == 64
     assert secrets.answers[0].values == (0, 0, 1)
+    assert str(secrets.answers[0].randomness[0]) not in repr(secrets)
 
 
 @FAST

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .batch import Relation, relations_hold
@@ -304,9 +304,11 @@ class EncryptedBallot:
 
 @dataclass(frozen=True, slots=True)
 class AnswerSecrets:
-    values: tuple[int, ...]
-    randomness: tuple[int, ...]
-    square_randomness: tuple[int, ...] = ()  # quadratic only
+    """One question's choices and randomness; kept out of ``repr`` so they do not end up in logs."""
+
+    values: tuple[int, ...] = field(repr=False)
+    randomness: tuple[int, ...] = field(repr=False)
+    square_randomness: tuple[int, ...] = field(default=(), repr=False)  # quadratic only
 
 
 @dataclass(frozen=True, slots=True)
