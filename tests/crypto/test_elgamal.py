@@ -30,7 +30,8 @@ def decrypt(ct: Ciphertext, bound: int, lower: int = 0) -> int:
 
 
 @FAST
-@given(st.lists(st.lists(st.integers(0, 1), min_size=3, max_size=3), min_size=1, max_size=12))
+@given(st.integers(1, 5).flatmap(lambda n: st.lists(st.lists(st.integers(0, 1), min_size=n, max_size=n),
+                                                     min_size=1, max_size=12)))
 def test_tally_of_yes_no_votes_decrypts_to_their_sum(electorate: list[list[int]]) -> None:
     options = len(electorate[0])
     columns = [[encrypt(KEY, ballot[i])[0] for ballot in electorate] for i in range(options)]
