@@ -228,6 +228,25 @@ def test_hand_built_ballot_with_two_selections_is_rejected_at_the_sum_proof() ->
         verify_ballot(ballot, YNA, KEY, FP)
 
 
+@pytest.mark.parametrize("claimed", [0, 1])
+def test_option_encrypting_two_is_rejected_even_when_the_sum_is_in_range(claimed: int) -> None:
+    """[2, 0, 0, 0, 0] sums to 2, inside PICK's 1..3, so the sum proof is honest; the 0/1 proof of
+    option 0 is the best forgery available (prover run with a false witness)."""
+    ref = "two-in-one"
+    cts, proofs, rs = [], [], []
+    for i, x in enumerate([2, 0, 0, 0, 0]):
+        ct, r = encrypt(KEY, x)
+        proofs.append(DisjunctiveProof.prove(KEY, ct, r, claimed if x == 2 else x, values=(0, 1),
+                                             fingerprint=FP, position=[ref, 0, i]))
+        cts.append(ct)
+        rs.append(r)
+    honest_sum = RangeProof.prove(KEY, sum_ciphertexts(cts), sum(rs) % N, 2, low=1, high=3, fingerprint=FP,
+                                  position=[ref, 0, "sum"])
+    ballot = EncryptedBallot(FP, ref, (ChoiceAnswer(tuple(cts), tuple(proofs), honest_sum),))
+    with pytest.raises(InvalidBallot, match=r"equations do not hold at question 0 option 0$"):
+        verify_ballot(ballot, PICK, KEY, FP)
+
+
 def test_swapped_options_are_rejected_naming_the_option() -> None:
     ballot, _ = encrypt_ballot(YNA, [1, 0, 0], KEY, FP, "swap")
     ans = ballot.answers[0]
