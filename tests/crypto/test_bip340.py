@@ -104,3 +104,12 @@ def test_malformed_inputs_rejected_with_reason() -> None:
         bip340.sign(3, b"m", b"short")
     with pytest.raises(InvalidSignature, match="message must be bytes"):
         bip340.verify(pub, "m", sig)  # type: ignore[arg-type]
+
+
+def test_documented_receipt_vector() -> None:
+    """docs/crypto-trustees.md: our own vector with a non-32-byte message."""
+    sk = bytes(range(1, 33))
+    assert bip340.pubkey_from_secret(sk).hex() == "84bf7562262bbd6940085748f3be6afa52ae317155181ece31b66351ccffa4b0"
+    sig = bip340.sign(sk, b"dataguild receipt vector", bytes(32))
+    assert sig.hex() == ("e4c544ca43d8c12b83b11bd967dd08571f16c57a9590c3e860e3fbe31d178f12"
+                         "237b2d4462ecf0d39b1bea81f2d6c6fbe4a4a3e34f2e1f5b3546db5c787e5ea6")

@@ -255,3 +255,24 @@ def test_signed_tree_head_roundtrip_and_tampering() -> None:
     with pytest.raises(InvalidEncoding, match="non-negative"):
         merkle.SignedTreeHead.from_json({**sth.to_json(), "size": -1})
     assert merkle.SignedTreeHead.signed_message(fingerprint, 1, ROOTS[1], 5).startswith(merkle.STH_CONTEXT)
+
+
+def test_documented_signed_tree_head_vector() -> None:
+    """docs/crypto-trustees.md: the STH encoding and its (deterministic) BLS signature."""
+    key = bls.keygen(b"\x42" * 32)
+    assert key.public_key().to_hex() == ("95e8938e0974808cacb1926f1cf87561b1b98e76a7a74291285b4f7d84092ffa"
+                                         "e92609a21a56394d6aa19be7195c7a65")
+    fingerprint = hashlib.sha256(b"dataguild test vector election").digest()
+    log = merkle.MerkleLog([b"ballot-0", b"ballot-1", b"ballot-2"])
+    assert log.root().hex() == "e2ecce54bccb1c6982763668d50ea896f91bb01446b31c53ec2329d49df0db0d"
+    msg = merkle.SignedTreeHead.signed_message(fingerprint, 3, log.root(), 1_700_000_000_000)
+    assert msg.hex() == (
+        "444154414755494c442d56312d5349474e45442d545245452d48454144000200000003737468"
+        "0100000020748827d34b7d426e4c84b806749923349d24e2358a49274dc9bb99871855e645"
+        "030000000103"
+        "0100000020e2ecce54bccb1c6982763668d50ea896f91bb01446b31c53ec2329d49df0db0d"
+        "0300000006018bcfe56800")
+    sth = merkle.SignedTreeHead.of_log(key, fingerprint, log, 1_700_000_000_000)
+    assert sth.signature.to_hex() == (
+        "96c7bdac6b5cdfe3fd8050f45fb8c3652b076766fa3e55bb1056c653e73ab0e3a1a8cfcec3c36167412427ae1e92914f"
+        "0e62b7d37229de11cf1b322d41ec1dd91da16c8e2c5d00ee256b41fd88bae77adc5d2d379ff448a7ee0b41f3ec7173cd")

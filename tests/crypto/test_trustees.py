@@ -546,3 +546,66 @@ def test_empty_tally_is_not_sent_for_decryption() -> None:
     run = honest_run(1, 1)
     with pytest.raises(InvalidEncoding, match="needs no decryption"):
         tr.partial_decrypt(run.joint, run.by_index(1), sum_ciphertexts([]))
+
+
+# --- the documented test vectors (docs/crypto-trustees.md, "Test vectors") -------------------
+def test_documented_ceremony_vector() -> None:
+    from voting.crypto.hashing import dst, encode, hash_to_scalar
+    from voting.crypto.keyfile import derive_keys, keystream
+
+    seed = b"dataguild-doc-vector"
+    fp = hashlib.sha256(b"dataguild test vector election").digest()
+    assert tr.deterministic_rng(seed)() == hash_to_scalar(dst("test/rng"), seed, 1)
+    rng = tr.deterministic_rng(seed)
+    ceremony = tr.Ceremony(fp, 3, 2)
+    keys = [generate_trustee(i, rng) for i in (1, 2, 3)]
+    roster = tr.check_roster(ceremony, [tr.announce(ceremony, t, rng=rng) for t in keys])
+    deals = [tr.deal(ceremony, t, roster, rng=rng) for t in keys]
+    run = finish(ceremony, roster, [d.secrets for d in deals], [d.commitment for d in deals],
+                 [s for d in deals for s in d.shares], rng=rng)
+    assert roster[1].proof.response.to_bytes(32, "big").hex() == \
+        "ae67ea06e50978a808dc5137af4a5a1cb943359f1f37e1529035b295fe0e1733"
+    sh12 = run.share(1, 2)
+    assert sh12.ciphertext.hex() == "b761588667e750adf3abfbf7cbaf2b5ef81791a036a0d646b5415142306e4c53"
+    assert sh12.tag.hex() == "b54505ee0548e9ddfa1ca0293c1374ad2cf3848e8c025c25fc965c696c7e4212"
+    z = sh12.ephemeral * keys[1].encryption_secret
+    k12 = derive_keys(encode(z, sh12.ephemeral, keys[1].encryption_key, fp, 1, 2), "ceremony/share-encryption")
+    assert bytes(a ^ b for a, b in zip(sh12.ciphertext, keystream(k12[:32], 32), strict=True)) == \
+        tr.evaluate_polynomial(run.dealt[0].polynomial, 2).to_bytes(32, "big")
+    assert run.joint.election_key().hex() == "030b658fd5352c711e7f7fe097eadedfb1d5817d6da7bb1ccb44a40938ad0e7141"
+    ct, _ = encrypt(ElectionKey(run.joint.election_key()), 3, r=hash_to_scalar(dst("test/rng"), seed, 1000))
+    dec_rng = tr.deterministic_rng(seed + b"/decrypt")
+    d1 = tr.partial_decrypt(run.joint, run.by_index(1), ct, [0], rng=dec_rng)
+    d3 = tr.partial_decrypt(run.joint, run.by_index(3), ct, [0], rng=dec_rng)
+    assert d1.share.hex() == "023090434705352bd9c53e60479a66cc7a17b9566e08aed43bce0840e1c979e843"
+    assert d1.response.to_bytes(32, "big").hex() == "1b8db1f00d7f9557e32a9438f8d0d0e7c9253212eef8424bbec82ce27e5c3b60"
+    assert tr.combine_decryption_shares(run.joint, ct, [d1, d3], bound=10, position=[0]) == 3
+
+
+def test_documented_keyfile_vector() -> None:
+    text = json.dumps({
+        "format": "dataguild-trustee-key/v1", "encryption": "scrypt-sha256ctr-hmacsha256",
+        "kdf": {"salt": "000102030405060708090a0b0c0d0e0f", "n": 1024, "r": 8, "p": 1},
+        "check": "08ae52de140c486cc7f98ae1a17c307ed61d3b692749aff22f8123432779f49e",
+        "ciphertext": DOC_KEYFILE_CIPHERTEXT,
+        "tag": "9faa8bdf5b26fd1ca8276f1e79fd6bd0e7ba6219dd39e828ff8de4473e0d4a90"})
+    secrets = load_keyfile(text, "correct horse battery staple")
+    assert secrets.index == 1
+    assert secrets.fingerprint == hashlib.sha256(b"dataguild test vector election").digest()
+    assert json.loads(dump_keyfile(secrets, "correct horse battery staple", scrypt_n=1024,
+                                   salt=bytes(range(16))))["ciphertext"] == DOC_KEYFILE_CIPHERTEXT
+
+
+DOC_KEYFILE_CIPHERTEXT = (
+    "cd5936b70968512575e7be30588079968508e86e486990391d17447b56db2f11438907ebc7c406f5d64cfe7ba22c8576"
+    "185604057c20f69ddaa3d7341afd5caeceb3e67fd0aecdfcfc71257fb8994fcc455244c2bce540425c7b6cefd3723bfa"
+    "e7a82299c0491ff864ed90f42ab9d61f960117de719af0c7a1d55c477f8197da9eee9cbe075d12879bdede589104b73a"
+    "c7de12524a1c84f3019acc3d319207604cc25eb75badc3cb0ae5ba4b51ebac7f6da4df7c3c591782a3f8c89044c56e7c"
+    "471b2a10f56581ca2ec8911ab5af43fa811832445dd2f227b5584e5d0235a02604a6cc4ce597e53bf560215bee4df183"
+    "7a38d6184a1ac04687dbf51f3b827ab5a2a23d28671b575b9d76bb00bfc66e7f4f755e33e74d693a19e3d337af2f5fb8"
+    "d6d46c679290dc166e339c60a4744ce344e471c1e69777f2e199b2bace2a0b918c9a936696ed42c428fe047766a14ffe"
+    "64a4d217c667506ccff73c76e84580d7e691f315a1b435960eb9dc6c3f66eac2a24f5d4747987da64fc2d7b3e4b0bbac"
+    "1bb387e324efc04bcc08ac2a317288aa1b18b01adf696a7143e3fceba67eaa289d951f767e5d6587336ed55f344ceac1"
+    "bfc5e4573c41bba0fca6b09439f65365d2a51f51ba8351f89626833886979cb0349da0fe335b00d64a1caf73271cd073"
+    "ef1a72a0547d5a"
+)
