@@ -26,6 +26,7 @@ from voting.crypto.group import (
     N,
     P,
     Point,
+    _from_jacobian,
     available_backends,
     base_mult,
     batch_inverse,
@@ -299,24 +300,50 @@ def test_large_msm_hits_pippenger_and_agrees(backend: str) -> None:
     assert multi_scalar_mult([*ks, N - total + 1], [*pts, G]) == G
 
 
-@pytest.mark.parametrize("window", [None, 2, 5, 8, 11, 16])
-@pytest.mark.parametrize("glv", [True, False])
-def test_pippenger_and_straus_internals(backend: str, window: int | None, glv: bool) -> None:
-    if window == 16 and not glv:
-        pytest.skip("2^15 buckets x 17 windows: covered with GLV (9 windows) already")
+PIPPENGER_CASES = [(window, glv, affine)
+                   for window in (None, 2, 5, 8, 11, 16)
+                   for glv in (True, False)
+                   for affine in (True, False)
+                   if not (window == 16 and not glv)]  # 2^15 buckets x 17 windows: slow, no new path
+
+
+@pytest.mark.parametrize(("window", "glv", "affine"), PIPPENGER_CASES)
+def test_pippenger_internals(backend: str, window: int | None, glv: bool, affine: bool) -> None:
     ks, pts, total = LARGE
-    terms = [(k, pt) for k, pt in zip(ks, pts, strict=True) if k % N and not pt.is_identity]
+    terms = [(k % N, pt) for k, pt in zip(ks, pts, strict=True) if k % N and not pt.is_identity]
     xs = [F.conv(pt.x) for _, pt in terms]
     ys = [F.conv(pt.y) for _, pt in terms]
-    expected = ref_mult(total, G)
-    ksr = [k % N for k, _ in terms]
-    from voting.crypto.group import _from_jacobian
+    got = _msm.pippenger([k for k, _ in terms], xs, ys, glv=glv, window=window, affine=affine)
+    assert _from_jacobian(got) == ref_mult(total, G)
 
-    assert _from_jacobian(_msm.pippenger(ksr, xs, ys, glv=glv, window=window)) == expected
-    if window is None and glv:
-        assert _from_jacobian(_msm.straus(ksr, xs, ys)) == expected
-        assert _from_jacobian(_msm.straus(ksr[:1], xs[:1], ys[:1])) == ref_mult(ksr[0], terms[0][1])
-        assert _from_jacobian(_msm.pippenger([], [], [])) == IDENTITY
+
+def test_pippenger_affine_buckets_with_equal_x(backend: str) -> None:
+    # Many copies of one point and of its negation land in the same buckets: the batched affine
+    # levels meet doublings and P + (-P) = O.
+    a = REF_POINTS[0]
+    pts = [a, a, -a, a, -a, -a, a, a, REF_POINTS[1], a]
+    ks = [5, 5, 5, 5, 5, 7, 7, 2**130 + 5, 5, 3]
+    xs = [F.conv(pt.x) for pt in pts]
+    ys = [F.conv(pt.y) for pt in pts]
+    expected = ref_msm(ks, pts)
+    for window in (2, 3, 4):
+        for affine in (True, False):
+            got = _msm.pippenger(ks, xs, ys, window=window, affine=affine)
+            assert _from_jacobian(got) == expected
+    got = _msm.pippenger([5, 5], xs[:3:2], ys[:3:2], window=4)
+    assert _from_jacobian(got) == IDENTITY
+
+
+def test_straus_internals(backend: str) -> None:
+    ks, pts, total = LARGE
+    terms = [(k % N, pt) for k, pt in zip(ks, pts, strict=True) if k % N and not pt.is_identity]
+    xs = [F.conv(pt.x) for _, pt in terms]
+    ys = [F.conv(pt.y) for _, pt in terms]
+    ksr = [k for k, _ in terms]
+    assert _from_jacobian(_msm.straus(ksr, xs, ys)) == ref_mult(total, G)
+    assert _from_jacobian(_msm.straus(ksr[:1], xs[:1], ys[:1])) == ref_mult(ksr[0], terms[0][1])
+    assert _from_jacobian(_msm.straus([], [], [])) == IDENTITY
+    assert _from_jacobian(_msm.pippenger([], [], [])) == IDENTITY
 
 
 def test_msm_with_fixed_bases(backend: str) -> None:

@@ -22,8 +22,19 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ._curve import BETA, JINF, Jacobian, batch_to_affine, glv_split, jadd, jadd_affine, jdouble, wnaf
-from ._field import F
+from ._curve import (
+    BETA,
+    JINF,
+    Jacobian,
+    affine_add,
+    batch_to_affine,
+    glv_split,
+    jadd,
+    jadd_affine,
+    jdouble,
+    wnaf,
+)
+from ._field import F, batch_inverse
 
 STRAUS_WINDOW = 5
 _MAX_BITS = 136  # GLV halves are < 2^129; their wNAF has at most 130 digits
@@ -159,14 +170,113 @@ def _digit_column(biased: Sequence[int], blob: memoryview | None, c: int, j: int
     return [(k >> shift) & mask for k in biased]
 
 
+def _affine_bucket_sums(column: Sequence[int], pxs: Sequence[Any], pys: Sequence[Any],
+                        negys: Sequence[Any], half: int) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Sum every bucket of one window in affine coordinates, all buckets' additions batched.
+
+    Why: an affine addition is 3 multiplications once its inverse is known, and Montgomery's
+    trick makes a whole level of independent inverses cost 3 multiplications each — about half
+    of a mixed Jacobian addition. The buckets are reduced as a tree: each level adds disjoint
+    pairs inside every bucket, so all denominators of a level are independent. Equal x
+    (a doubling or P + (-P)) is rare and goes through :func:`._curve.affine_add`.
+    Returns per bucket a list of at most one x and one y.
+    """
+    p = F.p
+    bx: list[list[Any]] = [[] for _ in range(half + 1)]
+    by: list[list[Any]] = [[] for _ in range(half + 1)]
+    for u, x, y, neg_y in zip(column, pxs, pys, negys, strict=True):
+        if u > half:
+            d = u - half
+            bx[d].append(x)
+            by[d].append(y)
+        elif u < half:
+            d = half - u
+            bx[d].append(x)
+            by[d].append(neg_y)
+    active = [d for d in range(1, half + 1) if len(bx[d]) > 1]
+    while active:
+        x1s: list[Any] = []
+        y1s: list[Any] = []
+        x2s: list[Any] = []
+        y2s: list[Any] = []
+        counts: list[int] = []
+        for d in active:
+            lx = bx[d]
+            ly = by[d]
+            n = len(lx)
+            k2 = n & ~1
+            x1s += lx[0:k2:2]
+            x2s += lx[1:k2:2]
+            y1s += ly[0:k2:2]
+            y2s += ly[1:k2:2]
+            counts.append(k2 >> 1)
+            if n & 1:
+                bx[d] = lx[-1:]
+                by[d] = ly[-1:]
+            else:
+                bx[d] = []
+                by[d] = []
+        dens = [b - a for a, b in zip(x1s, x2s, strict=True)]
+        if 0 in dens:
+            x3s, y3s = _exceptional_level(x1s, y1s, x2s, y2s, dens)
+        else:
+            invs = batch_inverse(dens)
+            lams = [(b - a) * i % p for a, b, i in zip(y1s, y2s, invs, strict=True)]
+            x3s = [(lam * lam - a - b) % p for lam, a, b in zip(lams, x1s, x2s, strict=True)]
+            y3s = [(lam * (a - x3) - b) % p for lam, a, x3, b in zip(lams, x1s, x3s, y1s, strict=True)]
+        pos = 0
+        for d, k in zip(active, counts, strict=True):
+            end = pos + k
+            bx[d] += [x for x in x3s[pos:end] if x is not None]
+            by[d] += [y for y in y3s[pos:end] if y is not None]
+            pos = end
+        active = [d for d in active if len(bx[d]) > 1]
+    return bx, by
+
+
+def _exceptional_level(x1s: list[Any], y1s: list[Any], x2s: list[Any], y2s: list[Any],
+                       dens: list[Any]) -> tuple[list[Any], list[Any]]:
+    """A level containing equal x coordinates: those pairs are summed one by one.
+
+    A pair summing to the identity leaves ``None`` in both outputs (the caller drops it).
+    """
+    one = F.conv(1)
+    special = [i for i, den in enumerate(dens) if not den]
+    safe = list(dens)
+    for i in special:
+        safe[i] = one
+    p = F.p
+    invs = batch_inverse(safe)
+    x3s: list[Any] = []
+    y3s: list[Any] = []
+    for a, ya, b, yb, inv in zip(x1s, y1s, x2s, y2s, invs, strict=True):
+        if a == b:
+            total = affine_add((a, ya), (b, yb))
+            x3s.append(None if total is None else total[0])
+            y3s.append(None if total is None else total[1])
+            continue
+        lam = (yb - ya) * inv % p
+        x3 = (lam * lam - a - b) % p
+        x3s.append(x3)
+        y3s.append((lam * (a - x3) - ya) % p)
+    return x3s, y3s
+
+
 def pippenger(scalars: Sequence[int], xs: Sequence[Any], ys: Sequence[Any], *,
-              glv: bool = True, window: int | None = None) -> Jacobian:
+              glv: bool = True, window: int | None = None, affine: bool | None = None) -> Jacobian:
     """Σ k_i·(xs[i], ys[i]) by the bucket method with signed digits (for many points).
 
     Digits are signed without a carry chain: adding ``bias = Σ 2^(c·j + c - 1)`` to the scalar
     makes each unsigned digit u stand for u - 2^(c-1), so 2^(c-1) buckets serve 2^c digit values
     (a negative digit adds the negated point, which costs one subtraction to prepare).
+
+    ``affine`` chooses how buckets are filled: batched affine additions
+    (:func:`_affine_bucket_sums`, measured ~15% faster with plain ints, where multiplications
+    dominate) or inlined mixed Jacobian additions (faster with gmpy2, where interpreter overhead
+    dominates). ``None`` picks by backend.
     """
+    if affine is None:
+        affine = not F.use_gmpy2
     if glv:
         ks, pxs, pys = _glv_expand(scalars, xs, ys)
     else:
@@ -195,8 +305,18 @@ def pippenger(scalars: Sequence[int], xs: Sequence[Any], ys: Sequence[Any], *,
     for j in range(windows - 1, -1, -1):
         for _ in range(c):
             result = jdouble(*result)
-        buckets: list[Jacobian | None] = [None] * (half + 1)
         column = _digit_column(biased, blob, c, j, windows)
+        if affine:
+            bx, by = _affine_bucket_sums(column, pxs, pys, negys, half)
+            running: Jacobian = JINF
+            total: Jacobian = JINF
+            for d in range(half, 0, -1):
+                if bx[d]:
+                    running = jadd_affine(*running, bx[d][0], by[d][0])
+                total = jadd(total, running)
+            result = jadd(result, total)
+            continue
+        buckets: list[Jacobian | None] = [None] * (half + 1)
         for u, x2, y2, neg_y2 in zip(column, pxs, pys, negys, strict=True):
             if u > half:
                 d = u - half
@@ -227,8 +347,8 @@ def pippenger(scalars: Sequence[int], xs: Sequence[Any], ys: Sequence[Any], *,
             X3 = (R * R - HHH - 2 * V) % p
             buckets[d] = (X3, (R * (V - X3) - Y1 * HHH) % p, Z1 * H % p)
         # Σ d·bucket[d] as a running sum from the top bucket down.
-        running: Jacobian = JINF
-        total: Jacobian = JINF
+        running = JINF
+        total = JINF
         for d in range(half, 0, -1):
             bucket = buckets[d]
             if bucket is not None:
