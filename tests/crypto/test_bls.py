@@ -68,9 +68,11 @@ def test_hex_roundtrip_and_validation(keys: list[bls.BlsSecretKey]) -> None:
         bls.BlsPublicKey.from_hex(pk.to_hex()[:-2])
     with pytest.raises(InvalidEncoding, match="96 bytes"):
         bls.BlsSignature.from_hex(sig.to_hex() + "00")
-    with pytest.raises(InvalidEncoding, match="not valid hex"):
+    with pytest.raises(InvalidEncoding, match="lowercase hex"):
         bls.BlsPublicKey.from_hex("zz" * 48)
-    with pytest.raises(InvalidEncoding, match="hex string"):
+    with pytest.raises(InvalidEncoding, match="lowercase hex"):
+        bls.BlsPublicKey.from_hex(pk.to_hex().upper())
+    with pytest.raises(InvalidEncoding, match="lowercase hex"):
         bls.BlsSignature.from_hex(12)
     with pytest.raises(InvalidEncoding, match="not a valid G1"):
         bls.BlsPublicKey.from_hex("c0" + "00" * 47)  # the identity

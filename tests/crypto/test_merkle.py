@@ -252,6 +252,8 @@ def test_signed_tree_head_roundtrip_and_tampering() -> None:
         merkle.SignedTreeHead.from_json({**sth.to_json(), "extra": 1})
     with pytest.raises(InvalidEncoding, match="32 bytes"):
         merkle.SignedTreeHead.from_json({**sth.to_json(), "root": "00"})
+    with pytest.raises(InvalidEncoding, match="lowercase hex"):
+        merkle.SignedTreeHead.from_json({**sth.to_json(), "root": sth.root.hex().upper()})
     with pytest.raises(InvalidEncoding, match="non-negative"):
         merkle.SignedTreeHead.from_json({**sth.to_json(), "size": -1})
     assert merkle.SignedTreeHead.signed_message(fingerprint, 1, ROOTS[1], 5).startswith(merkle.STH_CONTEXT)

@@ -421,6 +421,10 @@ def test_from_json_rejects_bad_input() -> None:
         tr.EncryptedShare.from_json({**sh, "ciphertext": "00"})
     with pytest.raises(InvalidPoint, match="ephemeral key"):
         tr.EncryptedShare.from_json({**sh, "ephemeral": "02" + "ff" * 32})
+    with pytest.raises(InvalidEncoding, match="ephemeral key must be a lowercase hex"):
+        tr.EncryptedShare.from_json({**sh, "ephemeral": sh["ephemeral"].upper()})
+    with pytest.raises(InvalidEncoding, match="signature must be a lowercase hex"):
+        tr.EncryptedShare.from_json({**sh, "signature": " " + sh["signature"]})
     with pytest.raises(InvalidEncoding, match="dealer must be an integer"):
         tr.EncryptedShare.from_json({**sh, "dealer": True})
     ds = tr.partial_decrypt(run.joint, run.by_index(1), tally_of(run, [[0]])[0]).to_json()

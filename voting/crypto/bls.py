@@ -18,6 +18,7 @@ or raise :class:`InvalidSignature`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,15 +32,13 @@ PUBLIC_KEY_SIZE = 48
 SIGNATURE_SIZE = 96
 SECRET_KEY_SIZE = 32
 CIPHERSUITE = "BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_"
+_LOWER_HEX = re.compile(r"(?:[0-9a-f]{2})*")
 
 
 def _hex_bytes(text: object, size: int, what: str) -> bytes:
-    if not isinstance(text, str):
-        raise InvalidEncoding(f"{what} must be a hex string")
-    try:
-        raw = bytes.fromhex(text)
-    except ValueError as exc:
-        raise InvalidEncoding(f"{what} is not valid hex") from exc
+    if not isinstance(text, str) or not _LOWER_HEX.fullmatch(text):
+        raise InvalidEncoding(f"{what} must be a lowercase hex string")
+    raw = bytes.fromhex(text)
     if len(raw) != size:
         raise InvalidEncoding(f"{what} must be {size} bytes, got {len(raw)}")
     return raw

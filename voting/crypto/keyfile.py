@@ -30,12 +30,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets as _secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from .errors import CryptoError, InvalidEncoding
-from .group import N, Point, base_mult, random_scalar, scalar_from_hex, scalar_to_bytes
+from .group import N, Point, base_mult, check_scalar, random_scalar, scalar_to_bytes
 from .hashing import dst, encode, expand_message_xmd
 
 KEYFILE_FORMAT = "dataguild-trustee-key/v1"
@@ -44,6 +45,7 @@ DEFAULT_SCRYPT_N = 2**17  # 128 MiB, about half a second
 _SCRYPT_MAX_BYTES = 2**29  # refuse files that would need more than 512 MiB
 
 ScalarSource = Callable[[], int]
+_LOWER_HEX = re.compile(r"(?:[0-9a-f]{2})*")
 
 
 class WrongPassphrase(CryptoError):
@@ -105,32 +107,32 @@ def json_int(value: object, what: str, lo: int, hi: int) -> int:
     return value
 
 
-def json_bytes(value: object, what: str, size: int | None = None) -> bytes:
-    if not isinstance(value, str):
-        raise InvalidEncoding(f"{what} must be a hex string")
-    try:
-        raw = bytes.fromhex(value)
-    except ValueError as exc:
-        raise InvalidEncoding(f"{what} is not valid hex") from exc
+def strict_hex(value: object, what: str, size: int | None = None) -> bytes:
+    """Canonical hex only: lowercase, even length, no prefix or whitespace (so JSON hashes are stable)."""
+    if not isinstance(value, str) or not _LOWER_HEX.fullmatch(value):
+        raise InvalidEncoding(f"{what} must be a lowercase hex string")
+    raw = bytes.fromhex(value)
     if size is not None and len(raw) != size:
         raise InvalidEncoding(f"{what} must be {size} bytes, got {len(raw)}")
     return raw
 
 
+def json_bytes(value: object, what: str, size: int | None = None) -> bytes:
+    return strict_hex(value, what, size)
+
+
 def json_point(value: object, what: str) -> Point:
-    if not isinstance(value, str):
-        raise InvalidEncoding(f"{what} must be a hex-encoded compressed point")
+    raw = strict_hex(value, what, 33)
     try:
-        return Point.from_hex(value)
+        return Point.from_bytes(raw)
     except CryptoError as exc:
         raise type(exc)(f"{what}: {exc}") from exc
 
 
 def json_scalar(value: object, what: str, *, nonzero: bool = False) -> int:
-    if not isinstance(value, str):
-        raise InvalidEncoding(f"{what} must be a hex-encoded 32-byte scalar")
+    raw = strict_hex(value, what, 32)
     try:
-        return scalar_from_hex(value, nonzero=nonzero)
+        return check_scalar(int.from_bytes(raw, "big"), nonzero=nonzero)
     except CryptoError as exc:
         raise type(exc)(f"{what}: {exc}") from exc
 

@@ -16,6 +16,7 @@ amortised O(1) hashes and the root or any proof costs O(log n) look-ups.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from .hashing import encode
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 STH_CONTEXT = b"DATAGUILD-V1-SIGNED-TREE-HEAD\x00"
+_LOWER_HEX = re.compile(r"(?:[0-9a-f]{2})*")
 
 
 def leaf_hash(leaf: bytes) -> bytes:
@@ -247,12 +249,9 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
 
 
 def _hex32(value: object, what: str) -> bytes:
-    if not isinstance(value, str):
-        raise InvalidEncoding(f"{what} must be a hex string")
-    try:
-        raw = bytes.fromhex(value)
-    except ValueError as exc:
-        raise InvalidEncoding(f"{what} is not valid hex") from exc
+    if not isinstance(value, str) or not _LOWER_HEX.fullmatch(value):
+        raise InvalidEncoding(f"{what} must be a lowercase hex string")
+    raw = bytes.fromhex(value)
     if len(raw) != HASH_SIZE:
         raise InvalidEncoding(f"{what} must be {HASH_SIZE} bytes")
     return raw
