@@ -18,3 +18,14 @@ def main() -> None:
 
 
 # [commands] each package registers its command group below (main.add_command(...))
+from governance.mail.cli import mail_cli  # noqa: E402
+from governance.members.cli import member_cli  # noqa: E402
+from governance.operations.demo import demo_command  # noqa: E402
+from governance.operations.migrate import db_cli  # noqa: E402
+from governance.operations.serve import serve_command  # noqa: E402
+
+main.add_command(db_cli)
+main.add_command(member_cli)
+main.add_command(mail_cli)
+main.add_command(demo_command)
+main.add_command(serve_command)

@@ -1,0 +1,1 @@
+"""Running a site: migrations, the demo cooperative, the production server."""
