@@ -146,7 +146,7 @@ def count_entries(session: Session) -> int:
     return session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
 
 
-def list_entries(session: Session, *, offset: int, limit: int) -> list[AuditEntry]:
-    """Entries newest first."""
-    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).offset(offset).limit(limit)
+def list_entries(session: Session, *, offset: int, limit: int, newest_first: bool = True) -> list[AuditEntry]:
+    order = AuditEntry.seq.desc() if newest_first else AuditEntry.seq.asc()
+    stmt = select(AuditEntry).order_by(order).offset(offset).limit(limit)
     return list(session.execute(stmt).scalars())

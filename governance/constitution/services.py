@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.audit.chain import canonical_json
+from governance.audit.models import AuditEntry
 from governance.audit.services import Actor, lock_head, record_event
 from governance.constitution.models import ConstitutionRule, ConstitutionVersion
 from governance.constitution.rules import (
@@ -138,11 +139,18 @@ def amend_constitution(session: Session, actor: Actor | None, changes: Mapping[s
 
 
 def verify_versions(session: Session) -> list[str]:
-    """Problems with the stored history: numbering gaps or a snapshot that no longer matches its hash."""
+    """Problems with the stored history: numbering gaps, a snapshot that no longer matches its hash, or
+    a hash that differs from the one the audit log recorded when the version was adopted."""
     versions = list(reversed(list_versions(session)))
     numbers = {v.number for v in versions}
     problems = [f"version {n} is missing" for n in range(1, max(numbers, default=0) + 1) if n not in numbers]
+    logged = {}
+    for entry in session.execute(select(AuditEntry).where(
+            AuditEntry.action.in_(("constitution.adopted", "constitution.amended")))).scalars():
+        logged[entry.subject_id] = entry.details.get("snapshot_hash")
     for version in versions:
+        if logged.get(str(version.number)) != version.snapshot_hash:
+            problems.append(f"version {version.number} does not match the snapshot hash in the audit log")
         snap = version.snapshot()
         if set(snap) != set(KINDS):
             problems.append(f"version {version.number} lacks rules for {', '.join(sorted(set(KINDS) - set(snap)))}")

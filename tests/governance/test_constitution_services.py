@@ -1,0 +1,170 @@
+"""Constitution versions on the real databases: seeding, amending, history, immutability, concurrency."""
+
+from __future__ import annotations
+
+import threading
+from fractions import Fraction
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from governance.audit.models import AuditEntry
+from governance.audit.services import verify_audit_log
+from governance.constitution.models import ConstitutionRule, ConstitutionVersion, ImmutableVersionError
+from governance.constitution.rules import DEFAULTS, KINDS, InvalidChanges
+from governance.constitution.services import (
+    ConstitutionNotSeeded,
+    amend_constitution,
+    current_constitution,
+    list_versions,
+    rules_for,
+    seed_defaults,
+    verify_versions,
+    version_changes,
+)
+
+
+def _count(db: Session, model: type) -> int:
+    return db.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_nothing_before_seeding(db_session: Session) -> None:
+    with pytest.raises(ConstitutionNotSeeded, match="dataguild constitution seed"):
+        current_constitution(db_session)
+    with pytest.raises(ConstitutionNotSeeded):
+        rules_for(db_session, "bylaw_change")
+
+
+def test_seeding_is_idempotent_and_logged(db_session: Session) -> None:
+    first = seed_defaults(db_session)
+    db_session.commit()
+    again = seed_defaults(db_session)
+    db_session.commit()
+    assert first.id == again.id
+    assert first.number == 1
+    assert _count(db_session, ConstitutionVersion) == 1
+    assert _count(db_session, ConstitutionRule) == len(KINDS)
+    assert current_constitution(db_session).snapshot() == DEFAULTS
+    assert rules_for(db_session, "bylaw_change").threshold == Fraction(2, 3)
+    assert rules_for(db_session, "bylaw_change").quorum_percent == 30
+    (entry,) = db_session.execute(select(AuditEntry)).scalars()
+    assert (entry.action, entry.actor_label, entry.details["version"]) == ("constitution.adopted", "system", 1)
+    assert entry.details["snapshot_hash"] == first.snapshot_hash
+    assert verify_versions(db_session) == []
+
+
+def test_rules_for_an_unknown_kind(db_session: Session) -> None:
+    seed_defaults(db_session)
+    with pytest.raises(ValueError, match="unknown proposal kind 'treaty'"):
+        rules_for(db_session, "treaty")
+
+
+def test_amending_makes_a_new_full_version_and_keeps_the_old_one(db_session: Session) -> None:
+    seed_defaults(db_session)
+    db_session.commit()
+    v2 = amend_constitution(db_session, None, {"deal_approval": {"quorum_percent": 35, "threshold": "3/5"}},
+                            reason="  Bylaw proposal adopted  ", proposal_id=12)
+    db_session.commit()
+    v3 = amend_constitution(db_session, None, {"bylaw_change": {"voting_days": "14"}}, reason="Longer bylaw votes")
+    db_session.commit()
+    assert [v.number for v in list_versions(db_session)] == [3, 2, 1]
+    assert (v2.reason, v2.proposal_id) == ("Bylaw proposal adopted", 12)
+    assert rules_for(db_session, "deal_approval").quorum_percent == 35
+    assert rules_for(db_session, "deal_approval").threshold == Fraction(3, 5)
+    assert rules_for(db_session, "bylaw_change").voting_days == 14
+    assert len(v3.rules) == len(KINDS)  # a full snapshot, not a delta
+    assert list_versions(db_session)[2].snapshot() == DEFAULTS
+    assert [c.summary for c in version_changes(db_session, v3)] == ["Bylaw changes: voting period 10 days → 14 days"]
+    assert [(c.parameter, c.new) for c in version_changes(db_session, v2)] == [
+        ("quorum_percent", 35), ("threshold", Fraction(3, 5))]
+    entries = db_session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars().all()
+    assert [e.action for e in entries] == ["constitution.adopted", "constitution.amended", "constitution.amended"]
+    assert entries[1].details["changes"] == [
+        {"kind": "deal_approval", "parameter": "quorum_percent", "old": 25, "new": 35},
+        {"kind": "deal_approval", "parameter": "threshold", "old": "1/2", "new": "3/5"}]
+    assert entries[1].details["proposal_id"] == 12
+    assert verify_versions(db_session) == []
+    assert verify_audit_log(db_session) == []
+
+
+@pytest.mark.parametrize(("changes", "reason", "proposal_id", "key", "message"), [
+    ({"bylaw_change": {"quorum_percent": 101}}, "r", None, "bylaw_change.quorum_percent", "between 0 and 100"),
+    ({"bylaw_change": {"threshold": 0.75}}, "r", None, "bylaw_change.threshold", "not a float"),
+    ({"bylaw_change": {"threshold": "1/3"}}, "r", None, "bylaw_change.threshold", "between 1/2"),
+    ({"bylaw_change": {"voting_days": 0}}, "r", None, "bylaw_change.voting_days", "between 1 and 60"),
+    ({"treaty": {"voting_days": 3}}, "r", None, "treaty", "unknown proposal kind"),
+    ({"bylaw_change": {"method": "ranked"}}, "r", None, "bylaw_change.method", "unknown voting method"),
+    ({"bylaw_change": {"quorum_percent": 30}}, "r", None, "changes", "changes nothing"),
+    ({"bylaw_change": {"quorum_percent": 40}}, "   ", None, "reason", "give a reason"),
+    ({"bylaw_change": {"quorum_percent": 40}}, "x" * 2001, None, "reason", "at most 2000"),
+    ({"bylaw_change": {"quorum_percent": 40}}, "r", 0, "proposal_id", "positive integer"),
+])
+def test_bad_amendments_are_refused_and_change_nothing(  # noqa: PLR0917 - parametrised cases
+        db_session: Session, changes: dict, reason: str, proposal_id: int | None, key: str, message: str) -> None:
+    seed_defaults(db_session)
+    db_session.commit()
+    with pytest.raises(InvalidChanges) as info:
+        amend_constitution(db_session, None, changes, reason=reason, proposal_id=proposal_id)
+    assert message in info.value.errors[key]
+    db_session.rollback()
+    assert _count(db_session, ConstitutionVersion) == 1
+    assert _count(db_session, AuditEntry) == 1
+    assert current_constitution(db_session).snapshot() == DEFAULTS
+
+
+def test_versions_are_immutable_through_the_orm(db_session: Session) -> None:
+    version = seed_defaults(db_session)
+    db_session.commit()
+    version.reason = "rewritten history"
+    with pytest.raises(ImmutableVersionError):
+        db_session.flush()
+    db_session.rollback()
+    rule = current_constitution(db_session).rules[0]
+    db_session.delete(rule)
+    with pytest.raises(ImmutableVersionError):
+        db_session.flush()
+    db_session.rollback()
+
+
+def test_tampering_with_stored_rules_is_reported(app: Flask, db_session: Session) -> None:
+    seed_defaults(db_session)
+    db_session.commit()
+    with app.extensions["dataguild_db"].engine.begin() as conn:
+        conn.execute(text("UPDATE constitution_rules SET quorum_percent = 1 WHERE kind = 'bylaw_change'"))
+    db_session.expire_all()
+    assert verify_versions(db_session) == ["version 1 was changed after adoption (snapshot hash mismatch)"]
+
+
+def test_concurrent_amendments_apply_one_after_the_other(app: Flask) -> None:
+    database = app.extensions["dataguild_db"]
+    with database.Session() as db:
+        seed_defaults(db)
+        db.commit()
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def amend(days: int) -> None:
+        try:
+            with database.Session() as db:
+                start.wait()
+                amend_constitution(db, None, {"data_use_rule": {"voting_days": days}}, reason=f"{days} days")
+                db.commit()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=amend, args=(d,)) for d in (9, 11)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with database.Session() as db:
+        assert [v.number for v in list_versions(db)] == [3, 2, 1]
+        v3 = list_versions(db)[0]
+        (change,) = version_changes(db, v3)
+        assert change.old in (9, 11)
+        assert change.new in (9, 11)
+        assert change.old != change.new
+        assert verify_audit_log(db) == []
