@@ -60,6 +60,8 @@ BLUEPRINTS: tuple[str, ...] = (
     "governance.auth.views:bp",
     "governance.members.views:bp",
     "governance.mail.views:bp",
+    "governance.audit.views:bp",
+    "governance.constitution.views:bp",
 )
 
 

@@ -18,6 +18,8 @@ def main() -> None:
 
 
 # [commands] each package registers its command group below (main.add_command(...))
+from governance.audit.cli import audit_cli  # noqa: E402
+from governance.constitution.cli import constitution_cli  # noqa: E402
 from governance.mail.cli import mail_cli  # noqa: E402
 from governance.members.cli import member_cli  # noqa: E402
 from governance.operations.demo import demo_command  # noqa: E402
@@ -29,3 +31,5 @@ main.add_command(member_cli)
 main.add_command(mail_cli)
 main.add_command(demo_command)
 main.add_command(serve_command)
+main.add_command(audit_cli)
+main.add_command(constitution_cli)
