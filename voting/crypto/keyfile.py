@@ -41,7 +41,7 @@ from .hashing import dst, encode, expand_message_xmd
 
 KEYFILE_FORMAT = "dataguild-trustee-key/v1"
 SEALED = "scrypt-sha256ctr-hmacsha256"
-DEFAULT_SCRYPT_N = 2**17  # 128 MiB, about half a second
+DEFAULT_SCRYPT_N = 2**17  # 128 MiB, about 0.4 s
 _SCRYPT_MAX_BYTES = 2**29  # refuse files that would need more than 512 MiB
 
 ScalarSource = Callable[[], int]
