@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from py_ecc.bls import G2ProofOfPossession as _Scheme
-from py_ecc.bls.g2_primitives import is_inf, signature_to_G2, subgroup_check
+from py_ecc.bls.g2_primitives import BLSPubkey, BLSSignature, is_inf, signature_to_G2, subgroup_check
 from py_ecc.optimized_bls12_381 import curve_order as BLS_ORDER
 
 from .errors import InvalidEncoding, InvalidSignature
@@ -77,7 +77,7 @@ class BlsPublicKey:
     def __post_init__(self) -> None:
         if not isinstance(self.raw, bytes) or len(self.raw) != PUBLIC_KEY_SIZE:
             raise InvalidEncoding(f"BLS public key must be {PUBLIC_KEY_SIZE} bytes")
-        if not _Scheme.KeyValidate(self.raw):
+        if not _Scheme.KeyValidate(BLSPubkey(self.raw)):
             raise InvalidEncoding("BLS public key is not a valid G1 point of the subgroup (or is the identity)")
 
     def to_hex(self) -> str:
@@ -98,7 +98,7 @@ class BlsSignature:
         if not isinstance(self.raw, bytes) or len(self.raw) != SIGNATURE_SIZE:
             raise InvalidEncoding(f"BLS signature must be {SIGNATURE_SIZE} bytes")
         try:
-            point = signature_to_G2(self.raw)
+            point = signature_to_G2(BLSSignature(self.raw))
         except (ValueError, AssertionError) as exc:  # py-ecc's ValidationError is a ValueError
             raise InvalidEncoding(f"BLS signature is not a valid G2 point: {exc}") from exc
         if not is_inf(point) and not subgroup_check(point):
@@ -132,14 +132,14 @@ def sign(secret: BlsSecretKey, msg: bytes) -> BlsSignature:
 
 def verify(public: BlsPublicKey, msg: bytes, sig: BlsSignature) -> None:
     msg = _check_message(msg)
-    if not _Scheme.Verify(public.raw, msg, sig.raw):
+    if not _Scheme.Verify(BLSPubkey(public.raw), msg, BLSSignature(sig.raw)):
         raise InvalidSignature("BLS signature does not verify for this key and message")
 
 
 def aggregate(sigs: Sequence[BlsSignature]) -> BlsSignature:
     if not sigs:
         raise InvalidSignature("cannot aggregate an empty list of BLS signatures")
-    return BlsSignature(_Scheme.Aggregate([s.raw for s in sigs]))
+    return BlsSignature(_Scheme.Aggregate([BLSSignature(s.raw) for s in sigs]))
 
 
 def fast_aggregate_verify(publics: Sequence[BlsPublicKey], msg: bytes, sig: BlsSignature) -> None:
@@ -149,7 +149,7 @@ def fast_aggregate_verify(publics: Sequence[BlsPublicKey], msg: bytes, sig: BlsS
         raise InvalidSignature("aggregate verification needs at least one public key")
     if len({p.raw for p in publics}) != len(publics):
         raise InvalidSignature("duplicate public key in aggregate verification")
-    if not _Scheme.FastAggregateVerify([p.raw for p in publics], msg, sig.raw):
+    if not _Scheme.FastAggregateVerify([BLSPubkey(p.raw) for p in publics], msg, BLSSignature(sig.raw)):
         raise InvalidSignature("aggregate BLS signature does not verify for these keys and message")
 
 
@@ -158,5 +158,5 @@ def pop_prove(secret: BlsSecretKey) -> BlsSignature:
 
 
 def pop_verify(public: BlsPublicKey, proof: BlsSignature) -> None:
-    if not _Scheme.PopVerify(public.raw, proof.raw):
+    if not _Scheme.PopVerify(BLSPubkey(public.raw), BLSSignature(proof.raw)):
         raise InvalidSignature("BLS proof of possession does not verify for this key")
