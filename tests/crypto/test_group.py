@@ -182,6 +182,13 @@ def test_glv_split(k: int) -> None:
     assert abs(k2) < 2**129
 
 
+def test_glv_split_leaves_short_scalars_whole() -> None:
+    assert glv_split(5) == (5, 0)
+    assert glv_split(2**129 - 1) == (2**129 - 1, 0)
+    assert glv_split(N - 1) == (-1, 0)
+    assert glv_split(2**129)[1] != 0
+
+
 @settings(max_examples=100, deadline=None)
 @given(k=scalars)
 def test_glv_split_random(k: int) -> None:

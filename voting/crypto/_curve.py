@@ -38,6 +38,7 @@ _B1 = -0xE4437ED6010E88286F547FA90ABFE4C3
 _A2 = 0x114CA50F7A8E2F3F657C1108D9D44CFD8
 _B2 = _A1
 _HALF_N = N // 2
+_SHORT = 1 << 129
 
 
 def glv_split(k: int) -> tuple[int, int]:
@@ -45,7 +46,13 @@ def glv_split(k: int) -> tuple[int, int]:
 
     Rounding ``b2·k/n`` and ``-b1·k/n`` to the nearest integer projects k onto the short basis,
     so both halves are about sqrt(n): two 128-bit multiplications replace one 256-bit one.
+    A scalar that is already short (|k| < 2^129 mod n, e.g. a batch-verification weight times
+    ±1) is returned unsplit as (k, 0): splitting it would double its points for nothing.
     """
+    if k < _SHORT:
+        return k, 0
+    if N - k < _SHORT:
+        return k - N, 0
     c1 = (_B2 * k + _HALF_N) // N
     c2 = (-_B1 * k + _HALF_N) // N
     k1 = k - c1 * _A1 - c2 * _A2
