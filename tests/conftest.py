@@ -99,13 +99,16 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def db_session(app: Flask) -> Iterator[Session]:
-    """A session outside any request (for arranging data and checking results)."""
-    with app.app_context():
-        session = app.extensions["dataguild_db"].Session()
-        try:
-            yield session
-        finally:
-            session.close()
+    """A session outside any request (for arranging data and checking results).
+
+    No app context stays pushed while the test runs: Flask reuses an already-pushed app context for
+    requests, so ``g`` (the request's db session, the signed-in member, the CSRF token) would leak
+    from one test-client request into the next, which never happens in production."""
+    session = app.extensions["dataguild_db"].Session()
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -190,3 +193,27 @@ def observer_client(make_logged_in_client) -> FlaskClient:
 @pytest.fixture
 def admin_client(make_logged_in_client) -> FlaskClient:
     return make_logged_in_client("member", "admin")[0]
+
+
+def count_rows(session: Session, model: type, *where: object) -> int:
+    """``SELECT count(*)`` in a transaction of its own, ended at once: on SQLite every transaction
+    takes the write lock (BEGIN IMMEDIATE), so a test must not keep one open across requests."""
+    from sqlalchemy import func, select
+
+    try:
+        return session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+    finally:
+        session.rollback()
+
+
+def reload(session: Session, model: type, ident: object):
+    """A fresh copy of a row, read in a transaction of its own (see count_rows)."""
+    session.expire_all()
+    try:
+        obj = session.get(model, ident)
+        if obj is not None:
+            session.refresh(obj)
+            session.expunge(obj)
+        return obj
+    finally:
+        session.rollback()

@@ -27,13 +27,19 @@ ADDRESS_LIMIT_FACTOR = 4
 
 
 class SignInRefused(Exception):
-    def __init__(self, message: str) -> None:
+    """``status``: 401 for bad credentials, 403 for a known member who may not sign in, 429 when limited."""
+
+    status = 401
+
+    def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if status is not None:
+            self.status = status
 
 
 class TooManyAttempts(SignInRefused):
-    pass
+    status = 429
 
 
 @dataclass(frozen=True)
@@ -75,9 +81,10 @@ def authenticate(session: Session, *, email: str, password: str, client_address:
         session.flush()
         raise SignInRefused(BAD_CREDENTIALS)
     if member.status == MemberStatus.SUSPENDED:
-        raise SignInRefused("Your membership is suspended, so you cannot sign in. A steward can tell you more.")
+        raise SignInRefused("Your membership is suspended, so you cannot sign in. A steward can tell you more.",
+                            status=403)
     if member.status == MemberStatus.LEFT:
-        raise SignInRefused("You have left the cooperative, so you cannot sign in any more.")
+        raise SignInRefused("You have left the cooperative, so you cannot sign in any more.", status=403)
     if member.status != MemberStatus.ACTIVE:
         raise SignInRefused(BAD_CREDENTIALS)
     if hasher.check_needs_rehash(member.password_hash or ""):

@@ -12,7 +12,6 @@ from governance.auth.passwords import password_hasher, verify_password
 from governance.auth.services import (
     RateLimit,
     SignInRefused,
-    TooManyAttempts,
     authenticate,
     complete_password_reset,
     open_password_reset,
@@ -41,12 +40,10 @@ def login() -> str | Response | tuple[str, int]:
             member = authenticate(session, email=form.email.data, password=form.password.data,
                                   client_address=request.remote_addr or "unknown", limit=_rate_limit(),
                                   hasher=password_hasher(current_app.config))
-        except TooManyAttempts as refused:
-            session.commit()
-            return render_template("auth/login.html", form=form, next=next_path, error=refused.message), 429
         except SignInRefused as refused:
             session.commit()  # keeps the failed attempt for the rate limit
-            return render_template("auth/login.html", form=form, next=next_path, error=refused.message), 401
+            return render_template("auth/login.html", form=form, next=next_path,
+                                   error=refused.message), refused.status
         session.commit()  # a rehashed password, cleared failures
         start_session(member)
         flash(f"Welcome, {member.name}.", "success")

@@ -24,14 +24,17 @@ member_cli = AppGroup("member", help="Manage members from the command line.")
 @click.option("--role", "roles", multiple=True, required=True,
               type=click.Choice([r.value for r in Role], case_sensitive=False),
               help="A role to give (repeat for several).")
-def add_command(email: str, name: str, roles: tuple[str, ...]) -> None:
+@click.option("--invite", "force_invite", is_flag=True,
+              help="Send an invitation even if stdin is not a terminal (scripts).")
+def add_command(email: str, name: str, roles: tuple[str, ...], force_invite: bool) -> None:
     """Add a member. With a password piped on stdin the member is active at once
-    (``echo "$PW" | dataguild member add ...``); otherwise an invitation link is mailed and printed."""
+    (``echo "$PW" | dataguild member add ...``); otherwise (a terminal, empty stdin, or --invite) an
+    invitation link is mailed and printed."""
     session = db.session()
+    password = "" if force_invite or sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
     try:
         role_list = parse_roles(roles)
-        if not sys.stdin.isatty():
-            password = sys.stdin.readline().rstrip("\r\n")
+        if password:
             problem = password_problem(password)
             if problem:
                 raise click.ClickException(f"The password read from stdin is not acceptable: {problem}")
