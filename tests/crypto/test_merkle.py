@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import time
+from dataclasses import replace as dataclasses_replace
 
 import pytest
 from hypothesis import given, settings
@@ -278,3 +279,19 @@ def test_documented_signed_tree_head_vector() -> None:
     assert sth.signature.to_hex() == (
         "96c7bdac6b5cdfe3fd8050f45fb8c3652b076766fa3e55bb1056c653e73ab0e3a1a8cfcec3c36167412427ae1e92914f"
         "0e62b7d37229de11cf1b322d41ec1dd91da16c8e2c5d00ee256b41fd88bae77adc5d2d379ff448a7ee0b41f3ec7173cd")
+
+
+def test_observer_checks_consecutive_heads() -> None:
+    key = bls.keygen(b"\x43" * 32)
+    public = key.public_key()
+    fingerprint = hashlib.sha256(b"election").digest()
+    old = merkle.SignedTreeHead.create(key, fingerprint, 5, LOG.root(5), 1000)
+    new = merkle.SignedTreeHead.create(key, fingerprint, 9, LOG.root(9), 2000)
+    merkle.verify_head_consistency(old, new, LOG.consistency_proof(5, 9), public)
+    with pytest.raises(MerkleError, match="backwards"):
+        merkle.verify_head_consistency(new, dataclasses_replace(old, timestamp=1), [], public)
+    with pytest.raises(MerkleError, match="different elections"):
+        merkle.verify_head_consistency(old, dataclasses_replace(new, fingerprint=bytes(32)), [], public)
+    forked = merkle.SignedTreeHead.create(key, fingerprint, 9, merkle.MerkleLog([*LEAVES[:8], b"x"]).root(), 2000)
+    with pytest.raises(MerkleError, match="size 9"):
+        merkle.verify_head_consistency(old, forked, LOG.consistency_proof(5, 9), public)

@@ -310,3 +310,16 @@ class SignedTreeHead:
         return cls(_hex32(data["fingerprint"], "fingerprint"), _nonneg_int(data["size"], "tree size"),
                    _hex32(data["root"], "root"), _nonneg_int(data["timestamp"], "timestamp"),
                    bls.BlsSignature.from_hex(data["signature"]))
+
+
+def verify_head_consistency(previous: SignedTreeHead, current: SignedTreeHead, proof: Sequence[bytes],
+                            public: bls.BlsPublicKey) -> None:
+    """What an observer checks between two published heads: both signed by the cooperative, same
+    election, time does not go backwards, and ``current`` extends ``previous`` (RFC 9162 §2.1.4.2)."""
+    if previous.fingerprint != current.fingerprint:
+        raise MerkleError("tree heads belong to different elections")
+    if current.timestamp < previous.timestamp:
+        raise MerkleError("tree head timestamps go backwards")
+    previous.verify(public)
+    current.verify(public)
+    verify_consistency(previous.size, current.size, previous.root, current.root, proof)
