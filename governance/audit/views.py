@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 
 from governance.audit.actions import describe_action
 from governance.audit.chain import timestamp, utc
@@ -37,11 +37,11 @@ def _int_arg(name: str, default: int, low: int, high: int | None = None) -> int:
     if raw is None or raw == "":
         return default
     if not raw.isdigit():
-        raise BadQuery(f"'{name}' must be a whole number, not {raw!r}")
+        raise BadQuery(f"The '{name}' parameter must be a whole number, not {raw!r}")
     value = int(raw)
     if value < low or (high is not None and value > high):
-        raise BadQuery(f"'{name}' must be between {low} and {high}" if high is not None
-                       else f"'{name}' must be {low} or more")
+        raise BadQuery(f"The '{name}' parameter must be between {low} and {high}" if high is not None
+                       else f"The '{name}' parameter must be {low} or more")
     return value
 
 
@@ -66,9 +66,14 @@ def _status_json(status: ChainStatus) -> dict[str, Any]:
 
 
 def _detail_text(value: Any) -> str:
+    """Readable text for a detail value: objects as ``key: value, ...``, lists joined with ``; ``."""
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_detail_text(v)}" for k, v in sorted(value.items()))
+    if isinstance(value, list):
+        return "; ".join(_detail_text(v) for v in value) or "(none)"
+    return json.dumps(value)
 
 
 @bp.get("/audit", endpoint="index")
@@ -80,20 +85,20 @@ def index() -> Response | tuple[Response | str, int] | str:
         per_page = _int_arg("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
         order = request.args.get("order", "desc")
         if order not in ("asc", "desc"):
-            raise BadQuery(f"'order' must be 'asc' or 'desc', not {order!r}")
+            raise BadQuery(f"The 'order' parameter must be 'asc' or 'desc', not {order!r}")
     except BadQuery as exc:
         if as_json:
             return jsonify({"error": str(exc)}), 400
-        return render_template("audit/bad_request.html", message=str(exc)), 400
+        abort(400, description=f"{exc}.")
 
     db = session()
     total = count_entries(db)
     pages = max(1, -(-total // per_page))
     if page > pages:
-        message = f"there is no page {page}: the log has {pages} page(s) of {per_page} entries"
+        message = f"There is no page {page}: the log has {pages} page(s) of {per_page} entries"
         if as_json:
             return jsonify({"error": message}), 404
-        return render_template("audit/bad_request.html", message=message), 404
+        abort(404, description=f"{message}.")
     status = chain_status(db)
     entries = list_entries(db, offset=(page - 1) * per_page, limit=per_page, newest_first=order == "desc")
 

@@ -143,6 +143,20 @@ def explain(rules: KindRules) -> dict[str, str]:
     }
 
 
+def summary(rules: KindRules) -> str:
+    """One plain-language paragraph with every parameter of ``rules``."""
+    method = ("one member, one vote (yes, no or abstain)" if rules.method == "one_member_one_vote"
+              else f"quadratic voting: each member spends {rules.quadratic_budget} voice credits, "
+                   "and v votes on an option cost v²")
+    quadratic = ("" if rules.method == "quadratic"
+                 else f" If a ballot of this kind is made quadratic, each member has {rules.quadratic_budget} credits.")
+    return (f"Needs {rules.min_sponsors} co-sponsor(s) and at least "
+            f"{display_value('min_discussion_days', rules.min_discussion_days)} of discussion before voting opens; "
+            f"voting lasts {display_value('voting_days', rules.voting_days)} by default, by {method}. "
+            f"The vote counts if at least {rules.quorum_percent}% of the eligible members take part, and the "
+            f"proposal is adopted if yes votes are {threshold_words(rules.threshold)}.{quadratic}")
+
+
 # --- outcome ----------------------------------------------------------------------------------
 
 def quorum_reached(rules: KindRules, electorate_size: int, turnout: int) -> bool:

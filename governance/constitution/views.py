@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 
 from governance.audit.chain import timestamp, utc
 from governance.constitution.models import ConstitutionVersion
-from governance.constitution.rules import KINDS, PARAMETER_LABELS, PARAMETERS, display_value, explain
+from governance.constitution.rules import KINDS, PARAMETER_LABELS, PARAMETERS, display_value, summary
 from governance.constitution.services import current_version, get_version, list_versions, version_changes
 from governance.db import session
 
@@ -36,15 +36,16 @@ def _table(version: ConstitutionVersion) -> list[dict[str, Any]]:
              "values": [display_value(p, getattr(snapshot[k], p)) for k in KINDS]} for p in PARAMETERS]
 
 
-def _render(version: ConstitutionVersion | None, *, is_current: bool) -> str:
+def _render(version: ConstitutionVersion | None, *, is_current: bool, single_version: bool) -> str:
     db = session()
-    history = [{"version": v, "adopted_at": utc(v.created_at), "changes": version_changes(db, v)}
-               for v in list_versions(db)] if is_current else []
+    history = [] if single_version else [
+        {"version": v, "adopted_at": utc(v.created_at), "changes": version_changes(db, v)} for v in list_versions(db)]
     snapshot = version.snapshot() if version else {}
     return render_template(
-        "constitution/index.html", version=version, is_current=is_current, kinds=KINDS,
+        "constitution/index.html", version=version, is_current=is_current, single_version=single_version,
+        kinds=KINDS,
         table=_table(version) if version else [],
-        explanations={k: explain(snapshot[k]) for k in KINDS} if version else {},
+        summaries={k: summary(snapshot[k]) for k in KINDS} if version else {},
         parameter_labels=PARAMETER_LABELS, parameters=PARAMETERS, display=display_value,
         adopted_at=utc(version.created_at) if version else None,
         changes=version_changes(db, version) if version else [], history=history)
@@ -52,7 +53,7 @@ def _render(version: ConstitutionVersion | None, *, is_current: bool) -> str:
 
 @bp.get("/constitution")
 def index() -> str:
-    return _render(current_version(session()), is_current=True)
+    return _render(current_version(session()), is_current=True, single_version=False)
 
 
 @bp.get("/constitution/versions/<int:number>")
@@ -61,7 +62,7 @@ def version(number: int) -> str:
     if found is None:
         abort(404, description=f"The constitution has no version {number}.")
     current = current_version(session())
-    return _render(found, is_current=current is not None and current.number == found.number)
+    return _render(found, is_current=current is not None and current.number == found.number, single_version=True)
 
 
 @bp.get("/constitution.json")
