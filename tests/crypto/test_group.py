@@ -30,6 +30,7 @@ from voting.crypto.group import (
     available_backends,
     base_mult,
     batch_inverse,
+    batch_normalize,
     check_scalar,
     decode_points,
     get_backend,
@@ -229,6 +230,15 @@ def test_addition_edge_cases(backend: str) -> None:
     assert a - b == ref_add(a, Point(b.x, P - b.y))  # type: ignore[arg-type,operator]
     assert -a + a == IDENTITY
     assert (-a).y == P - a.y  # type: ignore[operator]
+
+
+def test_batch_normalize(backend: str) -> None:
+    base = FixedBase(Q)
+    ks = [1, 0, N - 1, 2**128, 5]
+    got = batch_normalize([base.mult_jacobian(k) for k in ks] + [FixedBase(G).mult_jacobian(3)])
+    assert got == [ref_mult(k, Q) for k in ks] + [ref_mult(3, G)]
+    assert all(type(pt.x) is int for pt in got if not pt.is_identity)
+    assert batch_normalize([]) == []
 
 
 def test_sum_points(backend: str) -> None:
