@@ -9,7 +9,13 @@ from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 from governance.audit.chain import timestamp, utc
 from governance.constitution.models import ConstitutionVersion
 from governance.constitution.rules import KINDS, PARAMETER_LABELS, PARAMETERS, display_value, summary
-from governance.constitution.services import current_version, get_version, list_versions, version_changes
+from governance.constitution.services import (
+    current_version,
+    get_version,
+    list_versions,
+    verify_versions,
+    version_changes,
+)
 from governance.db import session
 
 bp = Blueprint("constitution", __name__)
@@ -48,7 +54,8 @@ def _render(version: ConstitutionVersion | None, *, is_current: bool, single_ver
         summaries={k: summary(snapshot[k]) for k in KINDS} if version else {},
         parameter_labels=PARAMETER_LABELS, parameters=PARAMETERS, display=display_value,
         adopted_at=utc(version.created_at) if version else None,
-        changes=version_changes(db, version) if version else [], history=history)
+        changes=version_changes(db, version) if version else [], history=history,
+        integrity_problems=verify_versions(db) if version else [])
 
 
 @bp.get("/constitution")

@@ -55,8 +55,8 @@ def test_observers_read_the_log_without_signing_in(client: FlaskClient, db_sessi
     assert "<h1>Audit log</h1>" in html
     assert re.search(r"Chain intact:</strong> 2 entries,\s+head hash <code", html)
     assert _row_seqs(html) == [2, 1]  # newest first
-    assert "<td>Member suspended <br><code class=\"muted\">member.suspended</code></td>" in html
-    assert f'Ada Steward <span class="muted">(member #{steward.id})</span>' in html
+    assert "<td>Member suspended <br><code class=\"hint\">member.suspended</code></td>" in html
+    assert f'Ada Steward <span class="hint">(member #{steward.id})</span>' in html
     assert "<td>member #7</td>" in html
     assert "<dt>reason</dt><dd>left the country</dd>" in html
     assert "Time (UTC)" in html

@@ -21,6 +21,7 @@ from governance.constitution.services import (
     list_versions,
     rules_for,
     seed_defaults,
+    snapshot_hash,
     verify_versions,
     version_changes,
 )
@@ -135,6 +136,17 @@ def test_tampering_with_stored_rules_is_reported(app: Flask, db_session: Session
         conn.execute(text("UPDATE constitution_rules SET quorum_percent = 1 WHERE kind = 'bylaw_change'"))
     db_session.expire_all()
     assert verify_versions(db_session) == ["version 1 was changed after adoption (snapshot hash mismatch)"]
+    db_session.rollback()  # end the read transaction (on SQLite it holds the write lock)
+    html = app.test_client().get("/constitution").data.decode()
+    assert "The stored constitution does not match what was adopted." in html
+    assert "<li>Version 1 was changed after adoption (snapshot hash mismatch).</li>" in html
+    # Rewriting the stored hash too is caught by the hash the audit log recorded at adoption.
+    tampered = snapshot_hash(current_constitution(db_session).snapshot())
+    db_session.rollback()
+    with app.extensions["dataguild_db"].engine.begin() as conn:
+        conn.execute(text("UPDATE constitution_versions SET snapshot_hash = :h"), {"h": tampered})
+    db_session.expire_all()
+    assert verify_versions(db_session) == ["version 1 does not match the snapshot hash in the audit log"]
 
 
 def test_concurrent_amendments_apply_one_after_the_other(app: Flask) -> None:
