@@ -481,6 +481,18 @@ def test_points_are_immutable_and_hashable() -> None:
     assert G.hex() in repr(G)
 
 
+def test_points_pickle_and_copy() -> None:
+    import copy
+    import pickle
+
+    for pt in (G, Q, IDENTITY):
+        clone = pickle.loads(pickle.dumps(pt))  # noqa: S301 - our own bytes
+        assert clone == pt
+        assert clone.is_identity == pt.is_identity
+        assert copy.copy(pt) is pt
+        assert copy.deepcopy([pt])[0] == pt
+
+
 def test_results_are_plain_ints(backend: str) -> None:
     for pt in [base_mult(5), scalar_mult(5, Q), FixedBase(Q).mult(5), Q + G,
                multi_scalar_mult([1, 2], [Q, G]), Point.from_bytes(Q.to_bytes())]:

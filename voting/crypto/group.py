@@ -103,6 +103,17 @@ class Point:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Point is immutable")
 
+    # Default pickling restores slots through __setattr__, which refuses; worker processes of the
+    # verifier need to ship points, and copies of an immutable value can be the value itself.
+    def __reduce__(self) -> tuple[type[Point], tuple[int | None, int | None]]:
+        return (Point, (self.x, self.y))
+
+    def __copy__(self) -> Point:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Point:
+        return self
+
     # --- construction from untrusted data -------------------------------------------------
     @classmethod
     def from_xy(cls, x: int, y: int) -> Point:
