@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from governance.db import Base
@@ -39,3 +39,15 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     entry_hash: Mapped[str] = mapped_column(String(64), nullable=False, default=GENESIS_HASH)
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """Audit entries are never updated or deleted (the hash chain would expose it anyway)."""
+
+
+def _refuse_change(_mapper: object, _connection: object, target: AuditEntry) -> None:
+    raise AuditLogIsAppendOnly(f"audit entry #{target.seq} cannot be changed or deleted: the log is append-only")
+
+
+event.listen(AuditEntry, "before_update", _refuse_change)
+event.listen(AuditEntry, "before_delete", _refuse_change)

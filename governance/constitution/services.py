@@ -28,7 +28,7 @@ MAX_REASON_LENGTH = 2000
 
 
 class ConstitutionNotSeeded(LookupError):
-    """No version exists yet: run ``dataguild constitution seed`` (the demo and ``db upgrade`` do)."""
+    """No version exists yet: run ``dataguild constitution seed`` (the demo does)."""
 
     def __init__(self) -> None:
         super().__init__("the constitution has not been adopted yet; run `dataguild constitution seed`")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from governance.audit.chain import GENESIS_HASH, entry_hash, payload_of, verify_chain
-from governance.audit.models import AuditEntry, AuditHead
+from governance.audit.models import AuditEntry, AuditHead, AuditLogIsAppendOnly
 from governance.audit.services import chain_status, record_event, verify_audit_log
 
 
@@ -128,6 +128,19 @@ def test_bad_events_are_refused_and_write_nothing(db_session: Session, kwargs: d
     db_session.commit()
     assert db_session.execute(select(func.count()).select_from(AuditEntry)).scalar_one() == 0
     assert db_session.get(AuditHead, 1) is None
+
+
+def test_the_orm_refuses_to_change_or_delete_entries(db_session: Session) -> None:
+    (entry,) = _log(db_session, 1)
+    entry.details = {"n": 2}
+    with pytest.raises(AuditLogIsAppendOnly, match="audit entry #1 cannot be changed or deleted"):
+        db_session.flush()
+    db_session.rollback()
+    db_session.delete(db_session.get(AuditEntry, entry.id))
+    with pytest.raises(AuditLogIsAppendOnly):
+        db_session.flush()
+    db_session.rollback()
+    assert verify_audit_log(db_session) == []
 
 
 def _breaks(app: Flask) -> list[str]:
