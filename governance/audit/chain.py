@@ -137,7 +137,7 @@ def verify_chain(entries: Iterable[Any]) -> list[ChainBreak]:
             breaks.append(ChainBreak(e.seq, "its link to the preceding entry does not match that entry's hash"))
         try:
             recomputed = entry_hash(e.prev_hash, payload_of(e))
-        except (TypeError, ValueError, UnicodeEncodeError) as exc:
+        except (TypeError, ValueError, AttributeError) as exc:  # e.g. a time or details edited into garbage
             recomputed = f"unhashable: {exc}"
         if recomputed != e.entry_hash:
             breaks.append(ChainBreak(e.seq, "its content does not match its hash (edited)"))

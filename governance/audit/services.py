@@ -9,13 +9,15 @@ The lock is held until the transaction ends, so keep transactions that write the
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any, Protocol
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Text, func, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -82,14 +84,30 @@ def record_event(session: Session, *, actor: Actor | None, action: str, subject_
     return entry
 
 
-_ENTRY_COLUMNS = (AuditEntry.seq, AuditEntry.created_at, AuditEntry.actor_id, AuditEntry.actor_label,
-                  AuditEntry.action, AuditEntry.subject_type, AuditEntry.subject_id, AuditEntry.details,
-                  AuditEntry.prev_hash, AuditEntry.entry_hash)
+_ENTRY_COLUMNS = (AuditEntry.seq, AuditEntry.actor_id, AuditEntry.actor_label, AuditEntry.action,
+                  AuditEntry.subject_type, AuditEntry.subject_id, AuditEntry.prev_hash, AuditEntry.entry_hash)
+
+
+def _parse_or_none(parse: Any, raw: Any) -> Any:
+    try:
+        return parse(raw)
+    except (TypeError, ValueError):
+        return None  # unreadable: the entry's hash will not match, which names it
 
 
 def _all_rows(session: Session) -> Iterator[Any]:
-    stmt: Select = select(*_ENTRY_COLUMNS).order_by(AuditEntry.seq).execution_options(yield_per=2000)
-    yield from session.execute(stmt)
+    """Every entry in seq order, as plain rows. On SQLite, where a column can hold any text, the time
+    and the details are read raw and parsed here, so that an entry edited into garbage is reported
+    as broken instead of stopping the verification (PostgreSQL's types cannot hold such values)."""
+    if session.get_bind().dialect.name != "sqlite":
+        stmt: Select = select(*_ENTRY_COLUMNS, AuditEntry.created_at, AuditEntry.details)
+        yield from session.execute(stmt.order_by(AuditEntry.seq).execution_options(yield_per=2000))
+        return
+    stmt = select(*_ENTRY_COLUMNS, type_coerce(AuditEntry.created_at, Text).label("created_at_raw"),
+                  type_coerce(AuditEntry.details, Text).label("details_raw"))
+    for row in session.execute(stmt.order_by(AuditEntry.seq).execution_options(yield_per=2000)):
+        yield SimpleNamespace(**row._asdict(), created_at=_parse_or_none(datetime.fromisoformat, row.created_at_raw),
+                              details=_parse_or_none(json.loads, row.details_raw))
 
 
 @dataclass(frozen=True)

@@ -167,6 +167,22 @@ def test_cli_verify_fails_naming_the_broken_entries(app: Flask, db_session: Sess
     assert "Chain broken at entr" in output
 
 
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_entries SET details = 'not json' WHERE seq = 2",
+    "UPDATE audit_entries SET created_at = 'yesterday' WHERE seq = 2",
+    "UPDATE audit_entries SET details = 'null' WHERE seq = 2",
+])
+def test_cli_verify_names_entries_edited_into_garbage_on_sqlite(app: Flask, db_session: Session,
+                                                                statement: str) -> None:
+    if not app.extensions["dataguild_db"].is_sqlite:
+        pytest.skip("PostgreSQL's column types cannot hold such values")
+    _log(db_session, 3)
+    _sql(app, statement)
+    code, output = _verify(app)
+    assert code == 1
+    assert "BROKEN entry #2: its content does not match its hash (edited)" in output
+
+
 def test_cli_tail(app: Flask, db_session: Session) -> None:
     _log(db_session, 3)
     result = _cli(app, "audit", "tail", "-n", "2")
