@@ -126,8 +126,15 @@ class ChainStatus:
         return sorted({b.seq for b in self.breaks})
 
 
-def chain_status(session: Session) -> ChainStatus:
-    """Recompute the whole chain from the database and compare its end with the stored head."""
+def _read_head(session: Session, *, share_lock: bool = False) -> tuple[int, str]:
+    stmt = select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
+    if share_lock:
+        stmt = stmt.with_for_update(read=True)
+    head = session.execute(stmt).scalar_one_or_none()
+    return (head.seq, head.entry_hash) if head else (0, GENESIS_HASH)
+
+
+def _verify_rows(session: Session) -> tuple[list[ChainBreak], int, Any]:
     count, last = 0, None
 
     def counted() -> Iterator[Any]:
@@ -138,10 +145,23 @@ def chain_status(session: Session) -> ChainStatus:
             yield row
 
     breaks = verify_chain(counted())
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1)
-                           .execution_options(populate_existing=True)).scalar_one_or_none()
-    head_seq = head.seq if head else 0
-    head_hash = head.entry_hash if head else GENESIS_HASH
+    return breaks, count, last
+
+
+def chain_status(session: Session) -> ChainStatus:
+    """Recompute the whole chain from the database and compare its end with the stored head.
+
+    The head and the entries are read in separate statements, so a writer committing in between
+    could make an intact log look cut short. The head is therefore read before and after the
+    entries and the check repeated if it moved; after a few tries the head is share-locked (writers
+    wait for the rest of this transaction) to get a consistent view. On SQLite the transaction
+    already excludes writers."""
+    for attempt in range(4):
+        head = _read_head(session, share_lock=attempt == 3)
+        breaks, count, last = _verify_rows(session)
+        if attempt == 3 or _read_head(session) == head:
+            break
+    head_seq, head_hash = head
     last_seq = last.seq if last is not None else 0
     last_hash = last.entry_hash if last is not None else GENESIS_HASH
     if head_seq != last_seq or head_hash != last_hash:

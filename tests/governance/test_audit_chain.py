@@ -109,6 +109,35 @@ def test_concurrent_writers_queue_and_never_fork(app: Flask) -> None:
         assert db.get(AuditHead, 1).seq == 24
 
 
+def test_verifying_while_others_write_never_reports_a_false_break(app: Flask) -> None:
+    database = app.extensions["dataguild_db"]
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            for i in range(40 if database.is_sqlite else 150):  # SQLite serialises anyway
+                with database.Session() as db:
+                    record_event(db, actor=None, action="test.concurrent_write", details={"i": i})
+                    db.commit()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    checks = 0
+    while not done.is_set() or checks == 0:
+        with database.Session() as db:
+            status = chain_status(db)
+            db.rollback()
+        assert status.breaks == ()
+        checks += 1
+    thread.join(60)
+    assert errors == []
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"action": "Member Invited"}, "dotted lower-case code"),
     ({"action": "member"}, "dotted lower-case code"),
