@@ -76,6 +76,19 @@ def _detail_text(value: Any) -> str:
     return json.dumps(value)
 
 
+def _detail_rows(details: Any) -> list[tuple[str, str]]:
+    if not isinstance(details, dict):  # only an edited row can hold anything else; show it as it is
+        return [("(not an object)", _detail_text(details))]
+    return [(k, _detail_text(v)) for k, v in sorted(details.items())]
+
+
+@bp.after_request
+def _vary_on_accept(response: Response) -> Response:
+    if request.endpoint == "audit.index":
+        response.vary.add("Accept")  # the same URL serves HTML or JSON
+    return response
+
+
 @bp.get("/audit", endpoint="index")
 @bp.get("/audit.json", endpoint="index_json")
 def index() -> Response | tuple[Response | str, int] | str:
@@ -114,7 +127,7 @@ def index() -> Response | tuple[Response | str, int] | str:
                         "pages": pages, "total": total, "order": order, "previous": prev_url, "next": next_url,
                         "entries": [_entry_json(e) for e in entries]})
     rows = [{"entry": e, "time": utc(e.created_at), "action_text": describe_action(e.action),
-             "details": [(k, _detail_text(v)) for k, v in sorted(e.details.items())]} for e in entries]
+             "details": _detail_rows(e.details)} for e in entries]
     return render_template("audit/index.html", status=status, rows=rows, page=page, pages=pages, total=total,
                            prev_url=prev_url, next_url=next_url, order=order,
                            json_url=url_for("audit.index_json", page=page, order=order))

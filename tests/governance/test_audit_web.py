@@ -123,6 +123,7 @@ def test_json_has_what_an_observer_needs_to_recompute_the_chain(client: FlaskCli
     assert data["hash"]["algorithm"] == "sha256"
     by_accept = client.get("/audit", headers={"Accept": "application/json"})
     assert by_accept.is_json
+    assert "Accept" in by_accept.headers["Vary"]
     assert by_accept.get_json()["entries"][0]["seq"] == 8
     assert by_accept.get_json()["entries"][0]["action_text"] == "Test: event happened"
     assert client.get("/audit", headers={"Accept": "text/html,application/json;q=0.9"}).mimetype == "text/html"
@@ -138,6 +139,9 @@ def test_a_broken_chain_is_shown_to_everyone(app: Flask, client: FlaskClient, db
     chain = client.get("/audit.json").get_json()["chain"]
     assert chain["intact"] is False
     assert chain["breaks"] == [{"seq": 2, "reason": "its content does not match its hash (edited)"}]
+    _sql(app, "UPDATE audit_entries SET details = '[1, 2]' WHERE seq = 3")
+    html = client.get("/audit").data.decode()
+    assert "<dt>(not an object)</dt><dd>1; 2</dd>" in html
 
 
 def test_cli_verify_passes_on_an_intact_log(app: Flask, db_session: Session) -> None:
