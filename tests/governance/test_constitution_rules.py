@@ -6,6 +6,8 @@ from dataclasses import replace
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from governance.constitution.rules import (
     DEFAULTS,
@@ -149,3 +151,25 @@ def test_explanations_are_plain_language() -> None:
     assert "at least two thirds" in text["threshold"]
     assert "abstentions count towards the quorum" in text["quorum_percent"]
     assert "10 votes on a single option" in explain(DEFAULTS["payout_policy"])["quadratic_budget"]
+
+
+_thresholds = st.sampled_from([Fraction(1, 2), Fraction(3, 5), Fraction(2, 3), Fraction(3, 4), Fraction(1)])
+_counts = st.tuples(st.integers(0, 60), st.integers(0, 60), st.integers(0, 60), st.integers(0, 60))
+
+
+@given(t=_thresholds, quorum=st.integers(0, 100), counts=_counts)
+def test_outcome_properties(t: Fraction, quorum: int, counts: tuple[int, int, int, int]) -> None:
+    yes, no, abstain, absent = counts
+    rules = replace(MAJORITY, threshold=t, quorum_percent=quorum)
+    electorate, turnout = yes + no + abstain + absent, yes + no + abstain
+    result = outcome(rules, electorate, yes, no, abstain)
+    assert (result == "no_quorum") == (turnout == 0 or turnout * 100 < quorum * electorate)
+    if yes == no:
+        assert result != "adopted"  # ties keep the status quo
+    if result == "adopted":
+        assert yes > no
+        assert Fraction(yes, yes + no) >= t  # exact arithmetic, no floats
+        if no:  # a no turned into a yes never turns adoption into rejection
+            assert outcome(rules, electorate, yes + 1, no - 1, abstain) == "adopted"
+        if abstain:  # nor does an abstention turned into a yes
+            assert outcome(rules, electorate, yes + 1, no, abstain - 1) == "adopted"
