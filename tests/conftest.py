@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -195,25 +196,38 @@ def admin_client(make_logged_in_client) -> FlaskClient:
     return make_logged_in_client("member", "admin")[0]
 
 
+
+@contextmanager
+def separate_session(session: Session) -> Iterator[Session]:
+    """A short-lived session on the same database, for reading results in a test.
+
+    On SQLite every transaction takes the write lock (BEGIN IMMEDIATE), so a test must never keep one
+    open across requests; reading through the test's own session would also expire (and later
+    silently reload, re-opening a transaction) the objects it arranged. Objects read here stay
+    usable after the block (their loaded attributes)."""
+    other = Session(bind=session.get_bind(), expire_on_commit=False)
+    try:
+        yield other
+    finally:
+        other.close()
+
+
 def count_rows(session: Session, model: type, *where: object) -> int:
-    """``SELECT count(*)`` in a transaction of its own, ended at once: on SQLite every transaction
-    takes the write lock (BEGIN IMMEDIATE), so a test must not keep one open across requests."""
+    """``SELECT count(*)`` through a separate session (see separate_session)."""
     from sqlalchemy import func, select
 
-    try:
-        return session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
-    finally:
-        session.rollback()
+    with separate_session(session) as s:
+        return s.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
 
 def reload(session: Session, model: type, ident: object):
-    """A fresh copy of a row, read in a transaction of its own (see count_rows)."""
-    session.expire_all()
-    try:
-        obj = session.get(model, ident)
-        if obj is not None:
-            session.refresh(obj)
-            session.expunge(obj)
-        return obj
-    finally:
-        session.rollback()
+    """A fresh copy of a row, read through a separate session (see separate_session)."""
+    with separate_session(session) as s:
+        return s.get(model, ident)
+
+
+def fetch_all(session: Session, statement: object) -> list:
+    """Rows of ``statement`` (scalars if it selects one entity/column) through a separate session."""
+    with separate_session(session) as s:
+        result = s.execute(statement)
+        return list(result.scalars()) if len(result.keys()) == 1 else list(result.all())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, current_app, g, render_template
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from governance import db
 from governance.mail.models import OutboxMail
@@ -31,17 +32,17 @@ def _install_sender(state: object) -> None:
             return
         ids = take_queued_ids(request_session)
         if ids:
-            send_committed_mail(app, ids)
+            send_committed_mail(app, request_session, ids)
 
 
-def send_committed_mail(app: Flask, ids: list[int]) -> None:
-    """Send the given outbox rows, if their transaction committed (rolled-back ids simply are not found).
-    A failure leaves them queued with the error; it never breaks the response."""
-    database: db.Database = app.extensions["dataguild_db"]
-    with database.Session() as session:
-        try:
-            send_pending(session, MailSender(app.config), ids=ids)
-            session.commit()
-        except Exception:  # the request already succeeded; `dataguild mail send` retries
-            app.logger.exception("sending queued mail failed")
-            session.rollback()
+def send_committed_mail(app: Flask, session: Session, ids: list[int]) -> None:
+    """Send the given outbox rows if their transaction committed. Whatever the request left
+    uncommitted is discarded first, so mail of a failed request is never sent. A failure leaves the
+    rows queued with the error (``dataguild mail send`` retries); it never breaks the response."""
+    try:
+        session.rollback()
+        send_pending(session, MailSender(app.config), ids=ids)
+        session.commit()
+    except Exception:
+        app.logger.exception("sending queued mail failed")
+        session.rollback()

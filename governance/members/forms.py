@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length
@@ -7,7 +9,21 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from governance.members.models import Role
 
-ROLE_CHOICES = [(r.value, r.value.capitalize()) for r in Role]
+try:  # WTForms >= 3.3 deprecates (value, label) tuples
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    SelectChoice = None
+
+
+def choice(value: str, label: str) -> object:
+    return SelectChoice(value, label) if SelectChoice is not None else (value, label)
+
+
+def role_choices(roles: Iterable[Role]) -> list[object]:
+    return [choice(r.value, r.value.capitalize()) for r in roles]
+
+
+ROLE_CHOICES = role_choices(Role)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -24,7 +40,8 @@ class InviteForm(FlaskForm):
 
 class RoleChangeForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
-    action = SelectField("Change", choices=[("add", "Grant"), ("remove", "Remove")], validators=[DataRequired()])
+    action = SelectField("Change", choices=[choice("add", "Grant"), choice("remove", "Remove")],
+                         validators=[DataRequired()])
 
 
 class ReasonForm(FlaskForm):

@@ -10,7 +10,7 @@ from governance.auth.access import current_member, end_session, login_required, 
 from governance.auth.forms import AcceptInvitationForm
 from governance.auth.passwords import password_hasher
 from governance.auth.tokens import TokenInvalid
-from governance.members.forms import EmptyForm, InviteForm, LeaveForm, ReasonForm, RoleChangeForm
+from governance.members.forms import EmptyForm, InviteForm, LeaveForm, ReasonForm, RoleChangeForm, role_choices
 from governance.members.models import Member, Role
 from governance.members.services import (
     MembershipError,
@@ -75,7 +75,7 @@ def _render_detail(viewer: Member, member: Member, *, role_form: RoleChangeForm 
                    reason_form: ReasonForm | None = None, status: int = 200) -> tuple[str, int]:
     manageable = [r for r in Role if may_manage_role(viewer, r)]
     role_form = role_form or RoleChangeForm()
-    role_form.role.choices = [(r.value, r.value.capitalize()) for r in manageable]
+    role_form.role.choices = role_choices(manageable)
     return render_template(
         "members/detail.html", member=member, viewer=viewer, role_form=role_form,
         reason_form=reason_form or ReasonForm(), can_manage_roles=bool(manageable),
@@ -89,7 +89,7 @@ def _render_detail(viewer: Member, member: Member, *, role_form: RoleChangeForm 
 def change_role(member_id: int) -> Response | tuple[str, int]:
     viewer, member = _signed_in(), _load_member(member_id)
     form = RoleChangeForm()
-    form.role.choices = [(r.value, r.value) for r in Role]
+    form.role.choices = role_choices(Role)
     if not form.validate_on_submit():
         return _render_detail(viewer, member, role_form=form, status=400)
     role = Role(form.role.data)
