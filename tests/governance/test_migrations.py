@@ -1,0 +1,58 @@
+"""`upgrade head` on an empty database yields exactly the models' schema, on every backend."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, make_url, text
+
+from governance.db import Base, import_models, make_engine, normalise_url
+from governance.operations.migrate import upgrade_database
+from tests.conftest import BACKENDS, POSTGRES_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+        return
+    assert POSTGRES_URL
+    url = make_url(normalise_url(POSTGRES_URL))
+    name = f"{url.database}_mig{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_upgrade_head_matches_the_models(empty_database_url: str):
+    upgrade_database(empty_database_url)
+    import_models()
+    engine = make_engine(empty_database_url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            differences = compare_metadata(context, Base.metadata)
+            tables = set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+    assert differences == []
+    assert {"members", "member_roles", "member_status_changes", "invitations", "login_attempts",
+            "outbox_mails", "audit_entries", "audit_head"} <= tables
+    assert set(Base.metadata.tables) <= tables
+
+
+def test_upgrade_is_idempotent(empty_database_url: str):
+    upgrade_database(empty_database_url)
+    upgrade_database(empty_database_url)  # already at head: nothing to do, no error
