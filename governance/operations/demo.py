@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.serving import run_simple
 
 from governance.mail.services import MailSender, send_pending, take_queued_ids
 from governance.members.models import Member, Role
@@ -147,4 +148,5 @@ def demo_command(*, host: str, port: int, seed_only: bool, reset: bool) -> None:
     if seed_only:
         return
     click.echo(f"Serving the demo at http://{host}:{port}/  (mail: printed here and listed at /dev/outbox)")
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Not app.run(): Flask ignores it inside its own CLI (FLASK_RUN_FROM_CLI), which `dataguild` is.
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
