@@ -165,3 +165,48 @@ def test_serve_runs_gunicorn_migrates_on_request_and_keeps_tokens_out_of_the_log
     assert "/invitations/[token]" in output
     assert "SECRETTOKEN" not in output
     assert "SECRETQUERY" not in output
+
+
+def _wait_for(url: str, seconds: float = 30) -> bytes:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - http to localhost
+                return response.read()
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def test_demo_serves_and_a_demo_steward_invites_someone_seen_in_the_outbox(tmp_path):
+    import http.cookiejar
+    import re
+    import urllib.parse
+
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATAGUILD_INSTANCE_PATH": str(tmp_path / "instance")}
+    proc = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
+        [sys.executable, "-c", "from governance.cli import main; main()", "demo", "--port", str(port)],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(base + "/healthz")
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+        def post(path: str, fields: dict) -> str:
+            page = browser.open(base + path).read().decode()
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+            data = urllib.parse.urlencode({**fields, "csrf_token": token}, doseq=True).encode()
+            return browser.open(base + path, data).read().decode()
+
+        assert "Hello, Sam Lindqvist" in post("/login", {"email": "steward@demo.coop", "password": DEMO_PASSWORD})
+        post("/members/invite", {"email": "guest@example.org", "name": "Guest", "roles": ["member"]})
+        outbox = browser.open(base + "/dev/outbox").read().decode()
+        assert "guest@example.org" in outbox
+        assert f"{base}/invitations/" in outbox  # links point at the served address
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=30)[0].decode()
+    assert "steward@demo.coop" in output
+    assert "To: guest@example.org" in output  # console mail backend
