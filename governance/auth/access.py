@@ -59,7 +59,7 @@ def login_required(view: F) -> F:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_member() is None:
-            return redirect(url_for("auth.login", next=_safe_next(request.full_path)))
+            return redirect(url_for("auth.login", next=safe_next(request.full_path)))
         return view(*args, **kwargs)
     return wrapped  # type: ignore[return-value]
 
@@ -73,7 +73,7 @@ def roles_required(*roles: Role | str) -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             member = current_member()
             if member is None:
-                return redirect(url_for("auth.login", next=_safe_next(request.full_path)))
+                return redirect(url_for("auth.login", next=safe_next(request.full_path)))
             if not member.has_role(*wanted):
                 abort(403, description="This page is for " + " or ".join(r.value + "s" for r in wanted) + ".")
             return view(*args, **kwargs)
@@ -81,7 +81,7 @@ def roles_required(*roles: Role | str) -> Callable[[F], F]:
     return decorator
 
 
-def _safe_next(path: str | None) -> str | None:
+def safe_next(path: str | None) -> str | None:
     """Only local paths, so a crafted link cannot bounce a member to another site after sign-in."""
     if not path:
         return None
@@ -89,6 +89,3 @@ def _safe_next(path: str | None) -> str | None:
     if not path.startswith("/") or path.startswith("//") or "\\" in path:
         return None
     return path
-
-
-safe_next = _safe_next

@@ -121,7 +121,8 @@ def prepare_demo(instance_path: str, *, reset: bool, base_url: str | None = None
     return app, seeded
 
 
-def print_accounts(echo: click.echo = click.echo) -> None:  # type: ignore[valid-type]
+def print_accounts() -> None:
+    echo = click.echo
     echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
     for local, name, roles in DEMO_ACCOUNTS[:8]:
         echo(f"  {demo_email(local):<24} {name:<18} {', '.join(r.value for r in roles)}")

@@ -42,6 +42,16 @@ ERROR_HINTS = {
 }
 
 
+_DEFAULT_MESSAGES = {
+    400: "The request was not valid.",
+    403: "Your roles do not include access to this page.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that kind of request.",
+    429: "Too many requests in a short time.",
+    500: "An unexpected error happened.",
+}
+
+
 @bp.app_context_processor
 def layout_context() -> dict[str, Any]:
     try:
@@ -113,12 +123,3 @@ def unexpected_error(exc: Exception) -> tuple[Response | str, int]:
     current_app.logger.exception("unhandled error on %s", request.path)
     return _error_response(500, "An unexpected error happened.")
 
-
-_DEFAULT_MESSAGES = {
-    400: "The request was not valid.",
-    403: "Your roles do not include access to this page.",
-    404: "There is nothing at this address.",
-    405: "This address does not accept that kind of request.",
-    429: "Too many requests in a short time.",
-    500: "An unexpected error happened.",
-}
