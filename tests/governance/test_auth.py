@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from governance.auth.models import LoginAttempt
 from governance.auth.passwords import password_hasher
 from governance.auth.services import BAD_CREDENTIALS
 from governance.members.models import Member
 from governance.members.services import suspend_member
+from governance.sitecontext import utcnow
 from tests.conftest import DEFAULT_PASSWORD, count_rows, csrf_token, login, make_member, make_test_app, reload
 
 
@@ -186,3 +189,20 @@ def test_hash_is_upgraded_at_sign_in_when_parameters_change(client, db_session):
     assert "t=1" in new_hash
     assert "m=1024" in new_hash
     login(client.application.test_client(), "ana@example.org")  # and the new hash works
+
+
+def test_one_address_trying_many_emails_is_limited_too(app, client, db_session):
+    make_member(db_session, "ana@example.org")
+    per_address = app.config["LOGIN_MAX_ATTEMPTS"] * 4
+    for i in range(per_address):
+        assert _post_login(client, f"guess{i}@example.org", "wrong password!").status_code == 401
+    assert _post_login(client, "ana@example.org", DEFAULT_PASSWORD).status_code == 429
+
+
+def test_failed_attempts_older_than_the_window_do_not_count(app, client, db_session):
+    make_member(db_session, "ana@example.org")
+    long_ago = utcnow() - timedelta(seconds=app.config["LOGIN_WINDOW_SECONDS"] + 60)
+    for _ in range(app.config["LOGIN_MAX_ATTEMPTS"] * 5):
+        db_session.add(LoginAttempt(email="ana@example.org", client_address="127.0.0.1", attempted_at=long_ago))
+    db_session.commit()
+    login(client, "ana@example.org")

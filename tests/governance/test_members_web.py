@@ -250,3 +250,15 @@ def test_audit_details_never_hold_secrets(app, steward_client, db_session):
     assert DEFAULT_PASSWORD not in dumped
     for secret in [*hashes, *nonces]:
         assert secret is None or secret not in dumped
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_and_change_nothing(client, db_session):
+    target = make_member(db_session, "target@example.org")
+    for path in ("/members", f"/members/{target.id}", "/members/invite", "/account"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login?next=")
+    page = client.get("/login")
+    response = client.post(f"/members/{target.id}/suspend", data={"reason": "x", "csrf_token": csrf_token(page.data)})
+    assert response.status_code == 302
+    assert reload(db_session, Member, target.id).status == MemberStatus.ACTIVE
