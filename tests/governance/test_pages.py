@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -135,3 +136,18 @@ def test_healthz_fails_when_the_database_is_unreachable(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "unreachable"
+
+
+def test_element_ids_are_unique_on_every_page(app, make_logged_in_client, db_session):
+    client, steward = make_logged_in_client("member", "steward")
+    target = make_member(db_session, "t@example.org")
+    invite_member(db_session, actor=steward, email="a@example.org", name="A", roles=[Role.MEMBER],
+                  site=SiteSettings.from_config(app.config))
+    invite_member(db_session, actor=steward, email="b@example.org", name="B", roles=[Role.MEMBER],
+                  site=SiteSettings.from_config(app.config))
+    db_session.commit()
+    for path in ("/", "/members", f"/members/{target.id}", "/members/invite", "/members/invitations", "/account",
+                 "/account/password", "/dev/outbox"):
+        html = client.get(path).data.decode()
+        ids = re.findall(r'\sid="([^"]+)"', html)
+        assert len(ids) == len(set(ids)), (path, sorted(i for i in ids if ids.count(i) > 1))
