@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from governance.audit.services import record_event
@@ -249,6 +250,17 @@ def _check_new_member(session: Session, actor: Member | None, email: str, name: 
     return email
 
 
+def insert_new_member(session: Session, member: Member) -> None:
+    """Insert, turning a lost race on the unique email (two stewards inviting the same person at the
+    same moment, on PostgreSQL) into the same clear error as the check before it."""
+    try:
+        with session.begin_nested():
+            session.add(member)
+            session.flush()
+    except IntegrityError:
+        raise DuplicateEmail(f"There is already a member with the email {member.email}.") from None
+
+
 def add_member(session: Session, *, actor: Member | None, email: str, name: str, roles: list[Role],
                password_hash: str, now: datetime | None = None) -> Member:
     """An active member with a password straight away (command line, demo)."""
@@ -258,8 +270,7 @@ def add_member(session: Session, *, actor: Member | None, email: str, name: str,
                     created_at=now, joined_at=now)
     for role in roles:
         _add_role_row(member, role, actor, now)
-    session.add(member)
-    session.flush()
+    insert_new_member(session, member)
     session.add(MemberStatusChange(member_id=member.id, status=MemberStatus.ACTIVE, changed_at=now,
                                    changed_by_id=actor.id if actor else None, reason="added"))
     record_event(session, actor=actor, action="member.added", subject_type="member", subject_id=member.id,
@@ -276,8 +287,7 @@ def invite_member(session: Session, *, actor: Member | None, email: str, name: s
     member = Member(name=name.strip(), email=email, status=MemberStatus.INVITED, created_at=now)
     for role in roles:
         _add_role_row(member, role, actor, now)
-    session.add(member)
-    session.flush()
+    insert_new_member(session, member)
     session.add(MemberStatusChange(member_id=member.id, status=MemberStatus.INVITED, changed_at=now,
                                    changed_by_id=actor.id if actor else None, reason="invited"))
     record_event(session, actor=actor, action="member.invited", subject_type="member", subject_id=member.id,

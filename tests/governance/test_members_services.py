@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from governance.auth.tokens import TokenExpired, TokenInvalid
-from governance.members.models import MemberStatus, Role
+from governance.members.models import Member, MemberStatus, Role
 from governance.members.services import (
     ALLOWED_TRANSITIONS,
+    DuplicateEmail,
     InvalidTransition,
     MembershipError,
     NotPermitted,
     change_status,
     eligible_voter_ids_at,
+    insert_new_member,
     invite_member,
     is_active_at,
     is_eligible_voter_at,
@@ -26,7 +29,7 @@ from governance.members.services import (
     suspend_member,
 )
 from governance.sitecontext import SiteSettings, utcnow
-from tests.conftest import make_member
+from tests.conftest import make_member, separate_session
 
 
 def test_status_history_answers_active_at_time_t(db_session):
@@ -111,3 +114,15 @@ def test_invitation_tokens_expire_and_reject_tampering(db_session):
     other_key = SiteSettings("z" * 32, "http://x", "Coop", 3600, 3600)
     with pytest.raises(TokenInvalid):
         open_invitation(db_session, token, site=other_key, now=now)
+
+
+def test_losing_the_race_on_a_duplicate_email_is_the_same_clear_error(app, db_session):
+    """Two requests both pass the "email free?" check; the second insert hits the unique constraint."""
+    make_member(db_session, "race@example.org")
+    with separate_session(db_session) as other:
+        other.execute(select(Member)).all()  # another request, its check done before the first commit
+        with pytest.raises(DuplicateEmail, match="already a member"):
+            insert_new_member(other, Member(name="R", email="race@example.org", status=MemberStatus.INVITED,
+                                         created_at=utcnow()))
+        assert other.execute(select(func.count()).select_from(Member)).scalar_one() == 1  # still usable
+        other.rollback()
