@@ -13,6 +13,7 @@ from governance.auth.tokens import TokenInvalid
 from governance.members.forms import EmptyForm, InviteForm, LeaveForm, ReasonForm, RoleChangeForm, role_choices
 from governance.members.models import Member, Role
 from governance.members.services import (
+    DuplicateEmail,
     MembershipError,
     accept_invitation,
     grant_role,
@@ -141,8 +142,10 @@ def invite() -> str | Response | tuple[str, int]:
         try:
             invite_member(session, actor=viewer, email=form.email.data, name=form.name.data,
                           roles=parse_roles(form.roles.data), site=_site())
-        except MembershipError as exc:
+        except DuplicateEmail as exc:
             form.email.errors = [*form.email.errors, str(exc)]
+        except MembershipError as exc:  # a role this steward may not grant
+            form.roles.errors = [*form.roles.errors, str(exc)]
         else:
             session.commit()
             flash(f"Invitation sent to {form.email.data.strip().lower()}.", "success")

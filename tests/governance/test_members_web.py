@@ -262,3 +262,12 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_change_nothing(client, db_se
     response = client.post(f"/members/{target.id}/suspend", data={"reason": "x", "csrf_token": csrf_token(page.data)})
     assert response.status_code == 302
     assert reload(db_session, Member, target.id).status == MemberStatus.ACTIVE
+
+
+def test_steward_cannot_invite_someone_as_trustee(steward_client, db_session):
+    response = _invite(steward_client, email="t@example.org", roles=("member", "trustee"))
+    assert response.status_code == 400
+    html = response.data.decode()
+    assert "You may not grant the trustee role." in html
+    assert 'id="roles-error"' in html
+    assert count_rows(db_session, Member, Member.email == "t@example.org") == 0
