@@ -41,6 +41,16 @@ class DataguildServer(BaseApplication):
         return self.application
 
 
+def _fresh_connections_after_fork(app: Flask) -> Any:
+    # preload_app builds the app (and its engine) in the master; a pooled connection must never be
+    # shared by two processes, so each worker drops the inherited pool (close=False: leave the
+    # parent's sockets alone) and opens its own connections.
+    def post_fork(_server: Any, _worker: Any) -> None:
+        app.extensions["dataguild_db"].engine.dispose(close=False)
+
+    return post_fork
+
+
 def gunicorn_options(*, bind: str, workers: int, timeout: int, forwarded_allow_ips: str) -> dict[str, Any]:
     return {
         "bind": bind,
@@ -106,4 +116,5 @@ def serve_command(*, bind: str, workers: int | None, timeout: int, forwarded_all
     app.wsgi_app = MaskTokenPaths(app.wsgi_app)  # type: ignore[method-assign]
     options = gunicorn_options(bind=bind, workers=workers or default_workers(), timeout=timeout,
                                forwarded_allow_ips=forwarded_allow_ips)
+    options["post_fork"] = _fresh_connections_after_fork(app)
     DataguildServer(app, options).run()
