@@ -4,15 +4,46 @@ from __future__ import annotations
 
 import click
 from flask.cli import FlaskGroup
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from governance.app import create_app
+from governance.config import ConfigError
 
 
 def _create_app() -> object:
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:  # a message, not a traceback
+        raise click.ClickException(str(exc)) from exc
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+class DataguildGroup(FlaskGroup):
+    """Lists and finds only our own commands, without loading the app: ``dataguild --help`` works
+    before any configuration exists (production refuses to create the app without a secret key).
+    The app is created when a command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return click.Group.list_commands(self, ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return click.Group.get_command(self, ctx, name)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError) as exc:
+            if _missing_table(exc):
+                raise click.ClickException(
+                    "the database has no schema yet: run `dataguild db upgrade` first") from exc
+            raise
+
+
+def _missing_table(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
+@click.group(cls=DataguildGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
 def main() -> None:
     """dataguild: governance site of a data cooperative."""
 
