@@ -102,7 +102,7 @@ def test_amending_makes_a_new_full_version_and_keeps_the_old_one(db_session: Ses
     ({"bylaw_change": {"quorum_percent": 40}}, "x" * 2001, None, "reason", "at most 2000"),
     ({"bylaw_change": {"quorum_percent": 40}}, "r", 0, "proposal_id", "positive integer"),
 ])
-def test_bad_amendments_are_refused_and_change_nothing(  # noqa: PLR0917 - parametrised cases
+def test_bad_amendments_are_refused_and_change_nothing(
         db_session: Session, changes: dict, reason: str, proposal_id: int | None, key: str, message: str) -> None:
     seed_defaults(db_session)
     db_session.commit()
