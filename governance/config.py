@@ -61,7 +61,6 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None,
         # Login rate limiting: attempts per window per (email, client address).
         "LOGIN_MAX_ATTEMPTS": int(_env(environ, "LOGIN_MAX_ATTEMPTS", "5") or 5),
         "LOGIN_WINDOW_SECONDS": int(_env(environ, "LOGIN_WINDOW_SECONDS", "900") or 900),
-        "RATELIMIT_STORAGE_URL": _env(environ, "RATELIMIT_STORAGE_URL"),  # e.g. redis://127.0.0.1:6379/0
         "INVITATION_MAX_AGE_DAYS": int(_env(environ, "INVITATION_MAX_AGE_DAYS", "14") or 14),
         "RESET_MAX_AGE_HOURS": int(_env(environ, "RESET_MAX_AGE_HOURS", "2") or 2),
         # Session cookie hardening.
