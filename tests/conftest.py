@@ -40,13 +40,13 @@ def _prepare_postgres(database: dbmod.Database) -> None:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A database of this test process's own (``<db>_dg<pid>``), created from the configured one and
-    dropped at the end, so that concurrent runs (xdist workers, several developers) never collide."""
+@contextmanager
+def scratch_postgres_database(suffix: str) -> Iterator[str]:
+    """A fresh database ``<db>_<suffix><pid>`` created from the configured one and dropped afterwards,
+    so that concurrent runs (xdist workers, several developers) never collide."""
     assert POSTGRES_URL
     url = make_url(dbmod.normalise_url(POSTGRES_URL))
-    name = f"{url.database}_dg{os.getpid()}"
+    name = f"{url.database}_{suffix}{os.getpid()}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -60,6 +60,13 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """This test process's own PostgreSQL database (the schema is created once, tables emptied per test)."""
+    with scratch_postgres_database("dg") as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)

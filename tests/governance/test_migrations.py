@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import inspect
 
-from governance.db import Base, import_models, make_engine, normalise_url
+from governance.db import Base, import_models, make_engine
 from governance.operations.migrate import upgrade_database
-from tests.conftest import BACKENDS, POSTGRES_URL
+from tests.conftest import BACKENDS, scratch_postgres_database
 
 
 @pytest.fixture(params=BACKENDS)
@@ -21,19 +20,8 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrated.sqlite'}"
         return
-    assert POSTGRES_URL
-    url = make_url(normalise_url(POSTGRES_URL))
-    name = f"{url.database}_mig{os.getpid()}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database("mig") as url:
+        yield url
 
 
 def test_upgrade_head_matches_the_models(empty_database_url: str):
