@@ -13,7 +13,7 @@ from voting.crypto import bip340
 from voting.crypto.errors import InvalidSignature
 from voting.crypto.group import N
 
-VECTORS = Path("/work/shared/vendor/bip340/test-vectors.csv")
+VECTORS = Path(__file__).resolve().parent / "data" / "bip340-test-vectors.csv"
 
 
 def _rows() -> list[dict[str, str]]:
