@@ -8,11 +8,12 @@ ballots' ciphertexts. Only totals are ever decrypted; the small total ``m`` is r
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from .errors import DiscreteLogOutOfRange, InvalidEncoding
-from .group import IDENTITY, FixedBase, G, Point, base_mult, random_scalar
+from .group import IDENTITY, FixedBase, G, Point, base_mult, random_scalar, sum_points
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +72,9 @@ def rerandomize(key: ElectionKey, ct: Ciphertext, r: int | None = None) -> tuple
     return ct + zero, r
 
 
-def sum_ciphertexts(cts: list[Ciphertext]) -> Ciphertext:
-    total = ZERO
-    for ct in cts:
-        total = total + ct
-    return total
+def sum_ciphertexts(cts: Sequence[Ciphertext]) -> Ciphertext:
+    """The homomorphic sum (a tally): Jacobian accumulation, one inversion per component."""
+    return Ciphertext(sum_points(ct.alpha for ct in cts), sum_points(ct.beta for ct in cts))
 
 
 def decrypt_with_secret(secret: int, ct: Ciphertext) -> Point:
