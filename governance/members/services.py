@@ -264,16 +264,25 @@ def insert_new_member(session: Session, member: Member) -> None:
 def add_member(session: Session, *, actor: Member | None, email: str, name: str, roles: list[Role],
                password_hash: str, now: datetime | None = None) -> Member:
     """An active member with a password straight away (command line, demo)."""
-    email = _check_new_member(session, actor, email, name, roles)
     now = now or utcnow()
-    member = Member(name=name.strip(), email=email, password_hash=password_hash, status=MemberStatus.ACTIVE,
-                    created_at=now, joined_at=now)
+    return _create_member(session, actor=actor, email=email, name=name, roles=roles, now=now,
+                          status=MemberStatus.ACTIVE, password_hash=password_hash, joined_at=now,
+                          action="member.added", reason="added")
+
+
+def _create_member(session: Session, *, actor: Member | None, email: str, name: str, roles: list[Role],
+                   now: datetime, status: MemberStatus, password_hash: str | None, joined_at: datetime | None,
+                   action: str, reason: str) -> Member:
+    """The one way a member row comes into being: checked, with roles, first status and audit entry."""
+    email = _check_new_member(session, actor, email, name, roles)
+    member = Member(name=name.strip(), email=email, password_hash=password_hash, status=status,
+                    created_at=now, joined_at=joined_at)
     for role in roles:
         _add_role_row(member, role, actor, now)
     insert_new_member(session, member)
-    session.add(MemberStatusChange(member_id=member.id, status=MemberStatus.ACTIVE, changed_at=now,
-                                   changed_by_id=actor.id if actor else None, reason="added"))
-    record_event(session, actor=actor, action="member.added", subject_type="member", subject_id=member.id,
+    session.add(MemberStatusChange(member_id=member.id, status=status, changed_at=now,
+                                   changed_by_id=actor.id if actor else None, reason=reason))
+    record_event(session, actor=actor, action=action, subject_type="member", subject_id=member.id,
                  details={"name": member.name, "roles": [r.value for r in roles]}, now=now)
     return member
 
@@ -282,16 +291,10 @@ def invite_member(session: Session, *, actor: Member | None, email: str, name: s
                   site: SiteSettings, now: datetime | None = None) -> tuple[Invitation, str]:
     """Create the invited member and mail them a link; returns the invitation and the link."""
     _require(may_invite(actor), "Only stewards and admins invite members.")
-    email = _check_new_member(session, actor, email, name, roles)
     now = now or utcnow()
-    member = Member(name=name.strip(), email=email, status=MemberStatus.INVITED, created_at=now)
-    for role in roles:
-        _add_role_row(member, role, actor, now)
-    insert_new_member(session, member)
-    session.add(MemberStatusChange(member_id=member.id, status=MemberStatus.INVITED, changed_at=now,
-                                   changed_by_id=actor.id if actor else None, reason="invited"))
-    record_event(session, actor=actor, action="member.invited", subject_type="member", subject_id=member.id,
-                 details={"name": member.name, "roles": [r.value for r in roles]}, now=now)
+    member = _create_member(session, actor=actor, email=email, name=name, roles=roles, now=now,
+                            status=MemberStatus.INVITED, password_hash=None, joined_at=None,
+                            action="member.invited", reason="invited")
     return _issue_invitation(session, actor=actor, member=member, site=site, now=now)
 
 
