@@ -62,6 +62,8 @@ BLUEPRINTS: tuple[str, ...] = (
     "governance.mail.views:bp",
     "governance.audit.views:bp",
     "governance.constitution.views:bp",
+    "governance.policy.views:bp",
+    "proposals.views:bp",
 )
 
 

@@ -6,3 +6,5 @@ from governance.auth import models as auth_models  # noqa: F401
 from governance.constitution import models as constitution_models  # noqa: F401
 from governance.mail import models as mail_models  # noqa: F401
 from governance.members import models as members_models  # noqa: F401
+from governance.policy import models as policy_models  # noqa: F401
+from proposals import models as proposals_models  # noqa: F401
