@@ -8,8 +8,10 @@ re-exported here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.audit.chain import utc
@@ -20,6 +22,7 @@ from proposals.access import is_author, is_steward, may_draft, require
 from proposals.content import check_content
 from proposals.errors import IllegalTransition, NotPermitted, ProposalError
 from proposals.models import Proposal, ProposalState
+from proposals.notifications import send_closing_reminders
 from proposals.outcome import VoteResult, decide_outcome, record_outcome
 from proposals.services import COMPANION_STATES, proposal_conflicts
 from proposals.transitions import (
@@ -27,6 +30,7 @@ from proposals.transitions import (
     FINAL_STATES,
     STATE_LABELS,
     Who,
+    check_transition,
     shown_state,
     transition,
     voting_window_ended,
@@ -35,7 +39,7 @@ from proposals.transitions import (
 __all__ = [
     "ALLOWED_TRANSITIONS", "FINAL_STATES", "STATE_LABELS", "VoteResult", "Who", "begin_counting", "cancel",
     "decide_outcome", "next_step", "open_voting", "override_conflicts", "override_is_current", "publish",
-    "record_outcome", "set_companion", "shown_state", "transition", "voting_blockers", "withdraw",
+    "record_outcome", "set_companion", "shown_state", "tick", "transition", "voting_blockers", "withdraw",
 ]
 
 S = ProposalState
@@ -77,11 +81,11 @@ def publish(session: Session, proposal: Proposal, *, actor: Member, now: datetim
             base_url: str | None = None) -> Proposal:
     """Draft → discussion: the proposal becomes public and members are told."""
     _lock(session, proposal)
-    if proposal.state == S.DRAFT:
-        problems = _content_problems(session, proposal)
-        if problems:
-            raise ProposalError("Fix the draft before publishing it.", {"": " ".join(problems)})
-    proposal.discussion_started_at = now if proposal.state == S.DRAFT else proposal.discussion_started_at
+    check_transition(proposal, S.DISCUSSION, actor)
+    problems = _content_problems(session, proposal)
+    if problems:
+        raise ProposalError("Fix the draft before publishing it.", {"": " ".join(problems)})
+    proposal.discussion_started_at = now
     transition(session, proposal, S.DISCUSSION, actor=actor, now=now, base_url=base_url,
                details={"version": proposal.current_version})
     return proposal
@@ -206,6 +210,7 @@ def open_voting(session: Session, proposal: Proposal, *, actor: Member, now: dat
     if proposal.state != S.DISCUSSION:
         raise IllegalTransition(f"Voting opens only on a proposal in discussion; this one is "
                                 f"{STATE_LABELS[S(proposal.state)].lower()}.")
+    check_transition(proposal, S.VOTING, actor)
     blockers = voting_blockers(session, proposal, now)
     if blockers:
         raise ProposalError("Voting cannot open yet: " + " ".join(blockers), {"": " ".join(blockers)})
@@ -267,3 +272,26 @@ def next_step(session: Session, proposal: Proposal, viewer: Member | None, now: 
     if state == S.WITHDRAWN:
         return "Withdrawn by its author."
     return "Cancelled by a steward."
+
+
+# ---------------------------------------------------------------- housekeeping
+
+@dataclass(frozen=True)
+class TickReport:
+    counting_started: int
+    reminders_queued: int
+
+
+def tick(session: Session, *, now: datetime, base_url: str | None = None) -> TickReport:
+    """Housekeeping for ``dataguild tick``: store "counting" for every vote whose window has ended and
+    queue the 24-hour reminders. Safe to run any number of times, also concurrently."""
+    ended = session.execute(select(Proposal).where(Proposal.state == S.VOTING, Proposal.voting_closes_at <= now)
+                            .order_by(Proposal.id)).scalars().all()
+    started = 0
+    for proposal in ended:
+        _lock(session, proposal)
+        if proposal.state == S.VOTING and voting_window_ended(proposal, now):
+            transition(session, proposal, S.COUNTING, actor=None, now=now, base_url=base_url)
+            started += 1
+    reminders = send_closing_reminders(session, now, base_url=base_url)
+    return TickReport(counting_started=started, reminders_queued=reminders)

@@ -89,12 +89,9 @@ def shown_state(proposal: Proposal, now: datetime) -> ProposalState:
     return state
 
 
-def transition(session: Session, proposal: Proposal, to: ProposalState, *, actor: Member | None,
-               reason: str = "", now: datetime, details: Mapping[str, Any] | None = None,
-               base_url: str | None = None) -> ProposalStateChange:
-    """Move ``proposal`` to ``to``: refuses an edge that does not exist or that ``actor`` may not take
-    (nothing changed), keeps the history row, writes the audit entry ``proposal.<to>`` and queues the
-    notifications members asked for."""
+def check_transition(proposal: Proposal, to: ProposalState, actor: Member | None) -> ProposalState | None:
+    """Raise unless ``actor`` may move ``proposal`` to ``to`` now; returns the current state. Callers
+    that prepare fields before moving call this first, so a refusal leaves everything unchanged."""
     frm = ProposalState(proposal.state) if proposal.state is not None else None
     to = ProposalState(to)
     who = ALLOWED_TRANSITIONS.get((frm, to))
@@ -103,6 +100,17 @@ def transition(session: Session, proposal: Proposal, to: ProposalState, *, actor
         raise IllegalTransition(f"A proposal that is {where} cannot become {STATE_LABELS[to].lower()}.")
     if not may_take(who, proposal, actor):
         raise NotPermitted(f"Only {_WHO_WORDS[who]} can make a proposal {STATE_LABELS[to].lower()}.")
+    return frm
+
+
+def transition(session: Session, proposal: Proposal, to: ProposalState, *, actor: Member | None,
+               reason: str = "", now: datetime, details: Mapping[str, Any] | None = None,
+               base_url: str | None = None) -> ProposalStateChange:
+    """Move ``proposal`` to ``to``: refuses an edge that does not exist or that ``actor`` may not take
+    (nothing changed), keeps the history row, writes the audit entry ``proposal.<to>`` and queues the
+    notifications members asked for."""
+    frm = check_transition(proposal, to, actor)
+    to = ProposalState(to)
     proposal.state = to
     proposal.updated_at = now
     if proposal.id is None:

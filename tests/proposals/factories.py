@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -189,3 +190,23 @@ def make_proposal(session: Session, author: Member, kind: str = "data_use_rule",
     lifecycle.record_outcome(session, proposal, result, now=now, base_url=base_url)
     assert proposal.state == state, f"the tally gave {proposal.state}, not {state}"
     return proposal
+
+
+@dataclass
+class World:
+    """A seeded cooperative: a steward, an author, another member and an observer."""
+
+    session: Session
+    steward: Member
+    author: Member
+    other: Member
+    observer: Member
+
+
+def make_world(session: Session) -> World:
+    steward = seed_governance(session)
+    world = World(session=session, steward=steward, author=new_member(session, "member", name="Ada Author"),
+                  other=new_member(session, "member", name="Olga Other"),
+                  observer=new_member(session, "observer", name="Oscar Observer"))
+    session.flush()
+    return world
