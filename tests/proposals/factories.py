@@ -76,6 +76,20 @@ def example_rule(rule_id: str = "no-genai-training", *, datasets: Sequence[str] 
             "duties": [], "description": f"Example rule {rule_id}."}
 
 
+def allow_example_deals(session: Session, *, datasets: Sequence[str] = ("*",), action: str = "aggregate",
+                        rule_id: str = "allow-research-aggregation") -> None:
+    """Adopt (directly in the policy store, no proposal) a permission under which the example deal
+    has no conflicts: without any permission every deal is "not permitted"."""
+    from governance.policy.bodies import DataUseRuleBody
+    from governance.policy.services import current_rules, enact_rule_changes
+
+    if any(rule.id == rule_id for rule in current_rules(session)):
+        return
+    body = {"changes": [{"op": "add", "rule": example_rule(rule_id, datasets=datasets, action=action,
+                                                          effect="permission", purposes=[RESEARCH])}]}
+    enact_rule_changes(session, actor=None, body=DataUseRuleBody.from_json(body), proposal_id=None)
+
+
 def example_deal(*, datasets: Sequence[str] = ("ride-logs",), action: str = "aggregate",
                  purposes: Sequence[str] = (RESEARCH,), price: str = "12000.00") -> dict[str, Any]:
     return {
@@ -163,6 +177,8 @@ def make_proposal(session: Session, author: Member, kind: str = "data_use_rule",
     title = title or f"Example {kind.replace('_', ' ')} {n}"
     if body is None:  # distinct rule ids, so that several adopted example proposals never collide
         body = example_body(kind, datasets, rule_id=f"example-rule-{n}")
+        if kind == "deal_approval":
+            allow_example_deals(session)
     proposal = services.create_draft(session, actor=author, kind=kind, title=title, summary=summary, body=body,
                                      now=now - DRAFTED_AGO)
     if state == S.DRAFT:
