@@ -8,16 +8,18 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from governance.audit.services import record_event
 from governance.members.models import Member
-from governance.policy.bodies import InvalidBody
+from governance.policy.bodies import DataUseRuleBody, DealBody, InvalidBody
+from governance.policy.conflicts import Conflict, deal_conflicts
+from governance.policy.describe import FieldChange, diff_bodies
 from governance.policy.ruleset import apply_changes
-from governance.policy.services import current_rules
+from governance.policy.services import current_rules, dataset_titles
 from proposals.access import can_edit, can_view, is_author, is_voting_member, may_draft, require
 from proposals.content import add_version, body_context, check_content, content_hash
 from proposals.discussion import (
@@ -33,10 +35,6 @@ from proposals.discussion import (
 from proposals.errors import IllegalTransition, NotPermitted, ProposalError
 from proposals.models import Proposal, ProposalState, ProposalVersion, Sponsorship
 from proposals.transitions import shown_state, transition
-
-if TYPE_CHECKING:
-    from governance.policy.conflicts import Conflict
-    from governance.policy.describe import FieldChange
 
 __all__ = [
     "COMMENT_EDIT_WINDOW", "IllegalTransition", "NotPermitted", "ProposalError", "VersionDiff",
@@ -180,15 +178,14 @@ class VersionDiff:
 
 
 def diff_versions(session: Session, proposal: Proposal, a: int, b: int) -> VersionDiff:
-    from governance.policy.describe import diff_bodies
-
     old, new = proposal.version(a), proposal.version(b)
     missing = [str(n) for n, v in ((a, old), (b, new)) if v is None]
     if old is None or new is None:
         raise ProposalError(f"This proposal has no version {' or '.join(missing)}.")
     summary = list(difflib.unified_diff(old.summary.splitlines(), new.summary.splitlines(), lineterm="", n=2))[2:]
     return VersionDiff(a=a, b=b, title_old=old.title, title_new=new.title, summary_lines=summary,
-                       body_changes=diff_bodies(proposal.kind, old.body, new.body))
+                       body_changes=diff_bodies(proposal.kind, old.body, new.body,
+                                                    dataset_titles=dataset_titles(session)))
 
 
 # ---------------------------------------------------------------- deals against the adopted rules
@@ -202,8 +199,6 @@ def proposal_conflicts(session: Session, proposal: Proposal) -> list[Conflict]:
     change applied when one is linked and still alive. [] for other kinds."""
     if proposal.kind != "deal_approval":
         return []
-    from governance.policy.conflicts import Conflict, deal_conflicts  # noqa: I001  (H1's module, landing soon)
-    from governance.policy.bodies import DataUseRuleBody, DealBody
 
     deal = DealBody.from_json(proposal.latest.body)
     rules = tuple(current_rules(session))

@@ -345,3 +345,25 @@ def test_mine_includes_what_i_co_sponsor(world):
     proposal = make_proposal(s, world.other, state=S.DISCUSSION, now=NOW)
     services.sponsor(s, proposal, actor=world.author, now=NOW)
     assert [p.id for p in services.list_proposals(s, viewer=world.author, mine=True, now=NOW)] == [proposal.id]
+
+
+# ---------------------------------------------------------------- comparing versions
+
+def test_diff_versions_shows_title_summary_and_body_fields(world):
+    s = world.session
+    proposal = services.create_draft(s, actor=world.author, kind="deal_approval", title="University deal",
+                                     summary="Line one.\nLine two.", body=example_body("deal_approval"), now=NOW)
+    body = example_body("deal_approval")
+    body["min_cohort_size"] = 100
+    services.save_version(s, proposal, actor=world.author, title="University deal (bigger cohorts)",
+                          summary="Line one.\nLine 2.", body=body, now=NOW)
+    diff = services.diff_versions(s, proposal, 1, 2)
+    assert diff.title_changed
+    assert (diff.title_old, diff.title_new) == ("University deal", "University deal (bigger cohorts)")
+    assert "-Line two." in diff.summary_lines
+    assert "+Line 2." in diff.summary_lines
+    [change] = diff.body_changes
+    assert (change.old, change.new) == ("50", "100")
+    assert services.diff_versions(s, proposal, 2, 2).unchanged
+    with pytest.raises(ProposalError, match="no version 3"):
+        services.diff_versions(s, proposal, 1, 3)
