@@ -47,13 +47,14 @@ COUNTING_AGO = timedelta(hours=1)
 _counter = itertools.count(1)
 
 
-def new_member(session: Session, *roles: str, name: str | None = None) -> Member:
-    """An active member with ``roles`` (default: member), added through the members service."""
+def new_member(session: Session, *roles: str, name: str | None = None, now: datetime | None = None) -> Member:
+    """An active member with ``roles`` (default: member), added through the members service
+    (active from ``now``, default the real clock)."""
     n = next(_counter)
     roles = roles or ("member",)
     return add_member(session, actor=None, email=f"{'-'.join(roles)}-{n}@factory.example.org",
                       name=name or f"{roles[0].capitalize()} {n}", roles=parse_roles(roles),
-                      password_hash="not-a-real-hash")
+                      password_hash="not-a-real-hash", now=now)
 
 
 def seed_governance(session: Session, *, datasets: dict[str, str] | None = None) -> Member:

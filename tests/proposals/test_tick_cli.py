@@ -1,0 +1,49 @@
+"""``dataguild tick``: persists counting for ended windows and mails reminders, any number of times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from governance.mail.models import OutboxMail
+from proposals import lifecycle
+from proposals.cli import tick_command
+from proposals.models import NotificationSent, Proposal, ProposalState
+from tests.conftest import count_rows, fetch_all, reload
+from tests.proposals.factories import add_sponsors, make_proposal, make_world
+
+S = ProposalState
+
+
+def test_tick_counts_ended_votes_and_reminds_once(app, db_session):
+    world = make_world(db_session)
+    now = datetime.now(UTC)
+    ended = make_proposal(db_session, world.author, state=S.VOTING, now=now - timedelta(days=6),
+                          steward=world.steward)  # opened 8 days ago, 7 days of voting
+    closing = make_proposal(db_session, world.author, state=S.DISCUSSION, now=now, steward=world.steward)
+    add_sponsors(db_session, closing, 2, now=now - timedelta(days=30))
+    lifecycle.open_voting(db_session, closing, actor=world.steward, now=now, closes_at=now + timedelta(hours=12))
+    still_open = make_proposal(db_session, world.author, state=S.VOTING, now=now, steward=world.steward)
+    db_session.commit()
+    ids = ended.id, closing.id, still_open.id
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(tick_command)
+    assert result.exit_code == 0, result.output
+    assert "counting started for 1 proposal(s)" in result.output
+    assert reload(db_session, Proposal, ids[0]).state == S.COUNTING
+    assert reload(db_session, Proposal, ids[1]).state == S.VOTING
+    assert reload(db_session, Proposal, ids[2]).state == S.VOTING
+    reminded = fetch_all(db_session, select(OutboxMail.to_address).where(OutboxMail.subject.startswith(
+        "Voting closes soon")))
+    assert world.other.email in reminded
+    assert count_rows(db_session, NotificationSent, NotificationSent.proposal_id == ids[2]) == 0
+    sent = fetch_all(db_session, select(OutboxMail.sent_at).where(OutboxMail.subject.startswith("Voting closes soon")))
+    assert all(when is not None for when in sent)  # delivered after the commit (console backend in tests)
+
+    again = runner.invoke(tick_command)
+    assert again.exit_code == 0, again.output
+    assert "counting started for 0 proposal(s); 0 reminder(s) queued" in again.output
+    assert fetch_all(db_session, select(OutboxMail.to_address).where(OutboxMail.subject.startswith(
+        "Voting closes soon"))) == reminded
