@@ -113,9 +113,15 @@ def _number(label: str, hint: str = "") -> StringField:
                        render_kw={"inputmode": "numeric", "class": "input-short"})
 
 
-def _decimal(label: str, hint: str = "") -> StringField:
+def _decimal(label: str, hint: str = "", *, shown_if: Mapping[str, str] | None = None) -> StringField:
     return StringField(label, description=hint, filters=[_strip],
-                       render_kw={"inputmode": "decimal", "class": "input-short"})
+                       render_kw={"inputmode": "decimal", "class": "input-short", **(shown_if or {})})
+
+
+def _shown_if(sibling: str, *values: str) -> dict[str, str]:
+    """For static/body_forms.js: show this control only while the sibling select has one of ``values``.
+    Without JavaScript every control shows, and the hints say which choice uses it."""
+    return {"data-shown-if": f"{sibling}:{','.join(values)}"}
 
 
 def _date(label: str, hint: str = "") -> StringField:
@@ -148,10 +154,10 @@ def _rule_form(c: BodyChoices) -> type[Form]:
                                       ("party", "One named organisation")],
                        "Leave “Everyone” unless the rule is only for some users of the data.")
         category = _select("Category of organisations", [("", "Choose a category"), *c.categories],
-                           "Only when the rule applies to a category.")
+                           "Only when the rule applies to a category.", render_kw=_shown_if("type", "category"))
         value = _text("Organisation's web address", "Only for one named organisation, e.g. https://example.ai",
-                      render_kw={"inputmode": "url"})
-        name = _text("Organisation's name", "Only for one named organisation.")
+                      render_kw={"inputmode": "url", **_shown_if("type", "party")})
+        name = _text("Organisation's name", "Only for one named organisation.", render_kw=_shown_if("type", "party"))
 
     class ConstraintsForm(Form):
         min_cohort_size = _number("Minimum cohort size", "Results may only describe groups of at least this "
@@ -276,8 +282,9 @@ def _payout_form(c: BodyChoices) -> type[FlaskForm]:
         label = _text("Name of this alternative", "What members see on the ballot, e.g. “Equal split”.")
         method = _select("How revenue is shared", list(PAYOUT_METHODS.items()))
         equal_fraction = _decimal("Part shared equally (hybrid only)", fraction_hint +
-                                  " The rest is shared pro rata.")
-        metric = _select("Pro rata by (not for the equal split)", [("", "Not used"), *c.metrics])
+                                  " The rest is shared pro rata.", shown_if=_shown_if("method", "hybrid"))
+        metric = _select("Pro rata by (not for the equal split)", [("", "Not used"), *c.metrics],
+                         render_kw=_shown_if("method", "pro_rata", "hybrid"))
         reserve_fraction = _decimal("Reserve", "Share of revenue kept in the reserve. " + fraction_hint)
         operating_cost_fraction = _decimal("Operating costs", "Share of revenue for running the cooperative. "
                                            "Reserve and operating costs together must stay below 1.")

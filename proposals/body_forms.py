@@ -376,7 +376,23 @@ def attach_errors(form: FlaskForm, errors: Mapping[str, str]) -> list[str]:
     for path, message in errors.items():
         if not _place(form, path.split(".") if path else [], message, root=True):
             unplaced.append(message)
+    _refresh_list_errors(form)
     return unplaced
+
+
+def _refresh_list_errors(form: Form) -> None:
+    """A FieldList's ``errors`` are computed only by ``validate()``: recompute them, so that
+    ``form.errors`` (which pages use to say "nothing was saved") includes the errors placed here."""
+    for f in form:
+        if isinstance(f, FormField):
+            _refresh_list_errors(f.form)
+        elif isinstance(f, FieldList):
+            for entry in f:
+                if isinstance(entry, FormField):
+                    _refresh_list_errors(entry.form)
+            errors = [entry.errors for entry in f]
+            group = list(getattr(f, "group_errors", ()))
+            f.errors = [*errors, *group] if any(errors) or group else []
 
 
 def _append(messages: Any, message: str) -> list[str]:

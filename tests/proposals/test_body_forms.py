@@ -271,6 +271,16 @@ def test_paths_that_differ_from_the_form_find_their_field(ctx: None) -> None:
     assert third.rule.form.id.errors == ["No rule is called old-rule."]
     assert second.form_errors == ["This change touches the same rule as change 1."]
     assert form.changes.group_errors == ["At most 20 changes."]
+    # form.errors (which pages use to say "nothing was saved") includes what was placed, lists too
+    assert form.errors["changes"][2] == {"rule": {"id": ["No rule is called old-rule."]}}
+    assert form.errors["changes"][-1] == "At most 20 changes."
+
+
+def test_errors_placed_after_validation_still_show_in_form_errors(ctx: None) -> None:
+    form = posted("payout_policy", browser_post(form_from_body("payout_policy", PAYOUT_BODY, choices())))
+    assert form.validate()
+    assert attach_errors(form, {"alternatives.2.label": "Labels must differ."}) == []
+    assert form.errors == {"alternatives": [{}, {}, {"label": ["Labels must differ."]}]}
 
 
 def test_bylaw_errors_sit_at_their_parameter(ctx: None) -> None:
@@ -415,6 +425,21 @@ def test_buttons_legends_hints_and_indented_purposes(app: Flask, ctx: None) -> N
     single = render(app, form_from_body("payout_policy", {"alternatives": PAYOUT_BODY["alternatives"][:1]},
                                         choices()), "payout_policy")
     assert "remove_alternative-0" not in single  # the only alternative cannot be removed
+
+
+def test_fields_a_choice_does_not_use_are_marked_for_the_script(app: Flask, ctx: None) -> None:
+    html = render(app, form_from_body("data_use_rule", RULE_BODY, choices()), "data_use_rule")
+    assert re.search(r'<select[^>]* data-shown-if="type:category" id="changes-0-rule-assignee-category"', html)
+    assert re.search(r'<input[^>]* data-shown-if="type:party" id="changes-0-rule-assignee-name"', html)
+    script = re.search(r'<script src="([^"]+)" defer></script>', html)
+    assert script
+    response = app.test_client().get(script.group(1))
+    assert response.status_code == 200
+    assert b"data-shown-if" in response.data
+    response.close()
+    payout = render(app, form_from_body("payout_policy", PAYOUT_BODY, choices()), "payout_policy")
+    assert 'data-shown-if="method:hybrid"' in payout
+    assert 'data-shown-if="method:pro_rata,hybrid"' in payout
 
 
 def test_the_bylaw_form_shows_the_current_values(app: Flask, ctx: None) -> None:
