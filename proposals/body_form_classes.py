@@ -36,6 +36,8 @@ Choice = tuple[str, str]
 MAX_CHANGES = 20
 MAX_ALTERNATIVES = 5
 MAX_PERMITTED = 20
+#: The button that fills a rule change with the adopted terms of the rule it names.
+LOAD_RULE = "load_rule"
 _WHOLE_NUMBER = re.compile(r"^[0-9]+$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
@@ -56,6 +58,8 @@ class BodyChoices:
     regions: list[Choice]
     #: The constitution in force (kind → rules): bylaw forms show each parameter's current value.
     constitution: Mapping[str, KindRules] | None = None
+    #: The adopted data-use rules (id → rule JSON): a change can start from a rule's adopted terms.
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -95,11 +99,13 @@ class RepeatedField(FieldList):
     named ``add_<button>`` and ``remove_<button>-<position>``."""
 
     def __init__(self, unbound_field: Any, label: str | None = None, *, button: str, entry_label: str,
-                 add_label: str, **kwargs: Any) -> None:
+                 add_label: str, entry_buttons: Sequence[Choice] = (), **kwargs: Any) -> None:
         super().__init__(unbound_field, label, **kwargs)
         self.button = button
         self.entry_label = entry_label
         self.add_label = add_label
+        #: Further buttons in each entry, as (name prefix, label): named ``<prefix>-<position>``.
+        self.entry_buttons = tuple(entry_buttons)
         #: Errors about the list as a whole ("at most 5 alternatives", "labels must differ").
         self.group_errors: list[str] = []
 
@@ -149,6 +155,7 @@ def _purposes(c: BodyChoices, label: str, hint: str) -> ChecklistField:
 # --- data-use rules ---------------------------------------------------------------------------
 
 def _rule_form(c: BodyChoices) -> type[Form]:
+    adopted = f" Adopted rules: {', '.join(sorted(c.rules))}." if c.rules else ""
     class AssigneeForm(Form):
         type = _select("Applies to", [("", "Everyone"), ("category", "A category of organisations"),
                                       ("party", "One named organisation")],
@@ -180,7 +187,7 @@ def _rule_form(c: BodyChoices) -> type[Form]:
 
     class RuleForm(Form):
         id = _text("Rule name", "A short name of lowercase letters, digits and hyphens, e.g. no-genai-training. "
-                   "To change or remove a rule, give the name it already has.")
+                   "To change or remove a rule, give the name it already has." + adopted)
         effect = _select("The rule", [("prohibition", "Forbids (prohibition)"), ("permission", "Allows (permission)")])
         datasets = _checklist("Datasets", c.datasets, "Tick at least one.")
         action = _select("What is allowed or forbidden", [("", "Choose an action"), *c.actions])
@@ -231,6 +238,8 @@ def _data_use_rule_form(c: BodyChoices) -> type[FlaskForm]:
     class DataUseRuleForm(_BodyForm):
         changes = RepeatedField(FormField(ChangeForm), "Changes to the data-use rules", button="change",
                                 entry_label="Change", add_label="Add another change",
+                                entry_buttons=[(LOAD_RULE, "Fill in the adopted terms of the rule named in")]
+                                if c.rules else (),
                                 min_entries=1, max_entries=MAX_CHANGES)
 
     return DataUseRuleForm

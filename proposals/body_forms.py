@@ -28,7 +28,7 @@ from wtforms import FieldList, Form, FormField
 from wtforms.fields.core import Field
 
 from governance.constitution.rules import KINDS, PARAMETERS, KindRules
-from governance.policy.bodies import EVERY_DATASET, empty_body
+from governance.policy.bodies import EVERY_DATASET, Rule, empty_body
 from governance.policy.vocabulary import (
     ACTIONS,
     CONTRIBUTION_METRICS,
@@ -40,7 +40,7 @@ from governance.policy.vocabulary import (
     REGIONS,
     purpose_tree,
 )
-from proposals.body_form_classes import BodyChoices, RepeatedField, duty_kinds_present, form_class
+from proposals.body_form_classes import LOAD_RULE, BodyChoices, RepeatedField, duty_kinds_present, form_class
 
 __all__ = ["BodyChoices", "attach_errors", "body_choices", "body_from_form", "form_from_body",
            "structural_action"]
@@ -50,10 +50,13 @@ _MONEY = re.compile(r"^[0-9]+(\.[0-9]{1,2})?$")
 
 
 def body_choices(datasets: Iterable[tuple[str, str]] | Mapping[str, str], *,
-                 constitution: Mapping[str, KindRules] | None = None) -> BodyChoices:
+                 constitution: Mapping[str, KindRules] | None = None,
+                 rules: Iterable[Rule | Mapping[str, Any]] = ()) -> BodyChoices:
     """The choices of every body form. ``datasets`` are the catalogue's ``(slug, title)`` pairs (or a
     slug → title mapping); "All datasets" (``*``) comes first. ``constitution`` (kind → rules in force)
-    lets the bylaw form show the current values."""
+    lets the bylaw form show the current values; ``rules`` (the adopted data-use rules) let a rule
+    change start from the adopted terms of the rule it names."""
+    rule_json = [rule.to_json() if isinstance(rule, Rule) else dict(rule) for rule in rules]
     pairs = datasets.items() if isinstance(datasets, Mapping) else datasets
     return BodyChoices(
         datasets=[(EVERY_DATASET, "All datasets, including ones added later"), *pairs],
@@ -66,6 +69,7 @@ def body_choices(datasets: Iterable[tuple[str, str]] | Mapping[str, str], *,
         duty_kinds=list(DUTY_KINDS.items()),
         regions=list(REGIONS.items()),
         constitution=constitution,
+        rules={rule["id"]: rule for rule in rule_json},
     )
 
 
@@ -79,6 +83,7 @@ def form_from_body(kind: str, body_json: Mapping[str, Any] | None, choices: Body
     else:
         form = cls(formdata=None, data=_FORM_DATA[kind](body_json or empty_body(kind)))
     form.body_kind = kind
+    form.body_choices = choices
     form.posted_data = formdata
     form.structural = None
     return form
@@ -356,15 +361,35 @@ def structural_action(form: FlaskForm) -> bool:
             else:
                 repeated.append_entry()
             return True
-        prefix = f"remove_{repeated.button}-"
         for key in posted:
-            if key.startswith(prefix):
-                form.structural = True
-                position = key[len(prefix):]
-                if position.isdigit() and int(position) < len(repeated) and len(repeated) > repeated.min_entries:
+            button, _, position = key.rpartition("-")
+            remove = button == f"remove_{repeated.button}"
+            if not remove and button not in dict(repeated.entry_buttons):
+                continue
+            form.structural = True  # even for a stale position: a button press never saves
+            if position.isdigit() and int(position) < len(repeated):
+                if not remove:
+                    _ENTRY_ACTIONS[button](form, repeated[int(position)])
+                elif len(repeated) > repeated.min_entries:
                     repeated.pop_entry(int(position))
-                return True
+            return True
     return False
+
+
+def _load_rule(form: FlaskForm, entry: FormField) -> None:
+    """Fill a rule change with the adopted terms of the rule it names, to edit from there."""
+    rule_id = _text(entry.form.rule.form.id.data)
+    adopted = form.body_choices.rules.get(rule_id)
+    if adopted is None:
+        known = ", ".join(sorted(form.body_choices.rules))
+        entry.form.rule.form.id.errors = [f"No adopted rule is called '{rule_id}'. Adopted rules: {known}."
+                                          if rule_id else f"Give the name of an adopted rule: {known}."]
+        return
+    op = entry.form.op.data if entry.form.op.data in ("change", "remove") else "change"
+    entry.process(None, {"op": op, "rule": _rule_data(adopted)})
+
+
+_ENTRY_ACTIONS = {LOAD_RULE: _load_rule}
 
 
 # --- errors next to their fields --------------------------------------------------------------

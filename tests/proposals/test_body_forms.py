@@ -447,3 +447,37 @@ def test_the_bylaw_form_shows_the_current_values(app: Flask, ctx: None) -> None:
     assert "Now: 2/3. Leave empty to keep it." in html
     assert '<legend class="label">Deal approvals</legend>' in html
     assert 'name="changes-bylaw_change-threshold" type="text" value="3/4"' in html
+
+
+def test_a_rule_change_can_start_from_the_adopted_terms(app: Flask, ctx: None) -> None:
+    adopted = parse_body("data_use_rule", RULE_BODY, CONTEXT).changes[1].rule  # no-genai-training
+    with_rules = body_choices(DATASETS, constitution=DEFAULTS, rules=[adopted])
+    blank = form_from_body("data_use_rule", None, with_rules)
+    html = render(app, blank, "data_use_rule")
+    assert "Adopted rules: no-genai-training." in html
+    assert ">Fill in the adopted terms of the rule named in change 1</button>" in html
+    assert 'name="load_rule-0"' in html
+
+    data = edited(browser_post(blank, **{"load_rule-0": "1"}), changes__0__op="change",
+                  changes__0__rule__id=" no-genai-training ")
+    form = form_from_body("data_use_rule", None, with_rules, formdata=data)
+    assert structural_action(form)
+    assert body_from_form("data_use_rule", form) == {"changes": [{"op": "change", "rule": adopted.to_json()}]}
+    # the filled-in terms are what the next POST sends
+    again = form_from_body("data_use_rule", None, with_rules, formdata=browser_post(form))
+    assert not structural_action(again)
+    assert body_from_form("data_use_rule", again) == {"changes": [{"op": "change", "rule": adopted.to_json()}]}
+
+    unknown = form_from_body("data_use_rule", None, with_rules,
+                             formdata=edited(data, changes__0__rule__id="no-such-rule"))
+    assert structural_action(unknown)
+    assert unknown.changes[0].form.rule.form.id.errors == [
+        "No adopted rule is called 'no-such-rule'. Adopted rules: no-genai-training."]
+    assert 'name="load_rule-0"' not in render(app, form_from_body("data_use_rule", None, choices()), "data_use_rule")
+
+
+def test_a_stale_remove_button_saves_nothing(ctx: None) -> None:
+    shown = form_from_body("data_use_rule", RULE_BODY, choices())
+    form = posted("data_use_rule", browser_post(shown, **{"remove_change-7": "1"}))
+    assert structural_action(form)
+    assert body_from_form("data_use_rule", form) == RULE_BODY
