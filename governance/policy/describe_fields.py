@@ -25,6 +25,7 @@ from governance.policy.bodies import (
     Rule,
     body_from_json,
 )
+from governance.policy.body_fields import lower_first
 from governance.policy.describe import (
     NOTHING,
     assignee_text,
@@ -130,9 +131,9 @@ def _deal_fields(fields: Fields, deal: DealBody, titles: Mapping[str, str]) -> N
     put("datasets", "datasets", "Datasets", datasets_text(deal.datasets, titles))
     for index, use in enumerate(deal.permitted):
         put(f"permitted:{use.action}", f"permitted.{index}.purposes",
-            f"Permitted: {vocab.ACTIONS[use.action].label.lower()}", "for " + purposes_text(use.purposes))
+            f"Permitted: {lower_first(vocab.ACTIONS[use.action].label)}", "for " + purposes_text(use.purposes))
     put("prohibited", "prohibited_actions", "Prohibited actions",
-        join_words(vocab.ACTIONS[a].label.lower() for a in deal.prohibited_actions) or "none")
+        join_words(lower_first(vocab.ACTIONS[a].label) for a in deal.prohibited_actions) or "none")
     put("price", "price", "Price", money_text(deal.price, deal.currency))
     put("schedule", "payment_schedule", "Payment schedule", vocab.PAYMENT_SCHEDULES[deal.payment_schedule])
     put("start", "start_date", "Start date", long_date(deal.start_date))
