@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, FieldList, FormField, SelectMultipleField
 
@@ -25,6 +26,10 @@ from proposals.body_forms import (
     form_from_body,
     structural_action,
 )
+from proposals.models import ProposalVersion
+from tests.conftest import count_rows, fetch_all
+from tests.proposals.factories import seed_governance
+from tests.proposals.webform import form_fields
 
 KINDS = ("data_use_rule", "deal_approval", "payout_policy", "bylaw_change")
 DATASETS = {"ride-logs": "Ride logs", "health-survey": "Health survey answers"}
@@ -481,3 +486,49 @@ def test_a_stale_remove_button_saves_nothing(ctx: None) -> None:
     form = posted("data_use_rule", browser_post(shown, **{"remove_change-7": "1"}))
     assert structural_action(form)
     assert body_from_form("data_use_rule", form) == RULE_BODY
+
+
+# --- through the site -------------------------------------------------------------------------
+
+#: Bodies valid against the seeded cooperative (no adopted rule to change or remove yet).
+SITE_BODIES = {**FULL_BODIES, "data_use_rule": {"changes": RULE_BODY["changes"][:1]}}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_drafting_each_kind_through_the_site(app: Flask, db_session: Any, make_logged_in_client: Any,
+                                             kind: str) -> None:
+    seed_governance(db_session)
+    db_session.commit()
+    client, _ = make_logged_in_client("member")
+    with app.test_request_context():  # what a member who filled in the form sends (no context kept pushed)
+        typed = browser_post(form_from_body(kind, SITE_BODIES[kind], choices()))
+    token = [(n, v) for n, v in form_fields(client.get(f"/proposals/new/{kind}").data) if n == "csrf_token"]
+    data = MultiDict([*token, ("title", f"A {kind} drafted through its form"), *typed.items(multi=True)])
+
+    response = client.post(f"/proposals/new/{kind}", data=data)
+    assert response.status_code == 302, response.data.decode()[-3000:]
+    versions = fetch_all(db_session, select(ProposalVersion))
+    assert [v.body for v in versions] == [SITE_BODIES[kind]]
+
+
+def test_site_add_button_and_errors_next_to_fields(app: Flask, db_session: Any, make_logged_in_client: Any) -> None:
+    seed_governance(db_session)
+    db_session.commit()
+    client, _ = make_logged_in_client("member")
+    with app.test_request_context():
+        typed = browser_post(form_from_body("payout_policy", PAYOUT_BODY, choices()))
+    token = [(n, v) for n, v in form_fields(client.get("/proposals/new/payout_policy").data) if n == "csrf_token"]
+    data = MultiDict([*token, ("title", "Payout"), *typed.items(multi=True)])
+
+    more = client.post("/proposals/new/payout_policy",
+                       data=MultiDict([*data.items(multi=True), ("add_alternative", "1")]))
+    assert more.status_code == 200
+    assert '<legend class="label">Alternative 4</legend>' in more.data.decode()
+    assert count_rows(db_session, ProposalVersion) == 0
+
+    data.setlist("alternatives-2-operating_cost_fraction", ["0.9"])
+    refused = client.post("/proposals/new/payout_policy", data=data)
+    html = refused.data.decode()
+    assert refused.status_code == 422
+    assert re.search(r'<p class="field-error" id="alternatives-2-reserve_fraction-error">[^<]*less than 1', html)
+    assert count_rows(db_session, ProposalVersion) == 0
