@@ -154,6 +154,9 @@ def _purposes(c: BodyChoices, label: str, hint: str) -> ChecklistField:
 
 # --- data-use rules ---------------------------------------------------------------------------
 
+#: Labels for the duties that take a number of days, worded for the box they label.
+DAYS_DUTY_LABELS = {"delete_after": "Delete the data after (days)", "report_every": "Report on the use every (days)"}
+
 def _rule_form(c: BodyChoices) -> type[Form]:
     adopted = f" Adopted rules: {', '.join(sorted(c.rules))}." if c.rules else ""
     class AssigneeForm(Form):
@@ -180,7 +183,7 @@ def _rule_form(c: BodyChoices) -> type[Form]:
 
     for kind, label in c.duty_kinds:
         if kind in DUTIES_WITH_DAYS:
-            unbound = _number(f"{label}", "Number of days; leave empty for no such duty.")
+            unbound = _number(DAYS_DUTY_LABELS.get(kind, label), "A number of days; leave empty for no such duty.")
         else:
             unbound = BooleanField(label)
         setattr(DutiesForm, kind, unbound)

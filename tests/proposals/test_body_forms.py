@@ -532,3 +532,15 @@ def test_site_add_button_and_errors_next_to_fields(app: Flask, db_session: Any, 
     assert refused.status_code == 422
     assert re.search(r'<p class="field-error" id="alternatives-2-reserve_fraction-error">[^<]*less than 1', html)
     assert count_rows(db_session, ProposalVersion) == 0
+
+
+def test_a_bylaw_change_that_changes_nothing_is_explained_atop_the_new_values(app: Flask, ctx: None) -> None:
+    form = form_from_body("bylaw_change", {"changes": {}}, choices())
+    data = edited(browser_post(form), changes__deal_approval__quorum_percent="25")  # the current value
+    form = posted("bylaw_change", data)
+    assert errors_after_save("bylaw_change", form) == []
+    assert form.changes.form.form_errors == ["The amendment changes nothing: every value equals the current one."]
+    html = render(app, form, "bylaw_change")
+    assert re.search(r'<fieldset class="field body-group field-invalid"\s+id="changes" '
+                     r'aria-describedby="changes-error">', html)
+    assert '<p class="field-error" id="changes-error">The amendment changes nothing' in html
