@@ -73,6 +73,10 @@ def seed_demo(session: Session, *, hasher: PasswordHasher, site: SiteSettings) -
                    reason="Shared the cooperative's dataset access key outside the cooperative (demo).")
     invite_member(session, actor=steward, email=demo_email(INVITED_DEMO_PERSON[0]), name=INVITED_DEMO_PERSON[1],
                   roles=[Role.MEMBER], site=site)
+    # The demo belongs to the composition root (like cli.py), so it may reach up into proposals.
+    from proposals.demo import seed_proposals
+
+    seed_proposals(session, members=members, now=utcnow(), base_url=site.base_url)
     session.flush()
     return True
 

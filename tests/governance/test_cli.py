@@ -19,10 +19,13 @@ from sqlalchemy import select
 from governance.audit.models import AuditEntry
 from governance.audit.services import verify_audit_log
 from governance.cli import main
+from governance.constitution.rules import KINDS
 from governance.db import Database
 from governance.members.models import Member, MemberStatus, Role
 from governance.operations.demo import DEMO_PASSWORD
 from governance.operations.serve import ACCESS_LOG_FORMAT, gunicorn_options
+from governance.policy.services import current_rules, verify_policy_chain
+from proposals.models import Proposal, ProposalState
 from tests.conftest import count_rows, fetch_all, login
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,6 +115,13 @@ def test_demo_seed_only_builds_a_verifiable_demo_cooperative(tmp_path):
             assert verify_audit_log(session) == []
             entries = session.execute(select(AuditEntry)).scalars().all()
             assert len(entries) > len(members)
+            # Proposals of every kind in every stored state ("counting" is derived from the clock), and a
+            # policy enacted from the adopted ones (tests/proposals/test_demo.py checks the details).
+            stored = {(kind, state) for kind, state in session.execute(select(Proposal.kind, Proposal.state))}
+            assert stored == {(kind, state) for kind in KINDS for state in ProposalState
+                              if state != ProposalState.COUNTING}
+            assert current_rules(session)
+            assert verify_policy_chain(session) == []
         # Seeding twice does not duplicate; --reset starts afresh.
         assert "already seeded" in runner.invoke(main, ["demo", "--seed-only"], env=env).output
         assert "seeded just now" in runner.invoke(main, ["demo", "--seed-only", "--reset"], env=env).output
