@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from governance.audit.models import AuditEntry
+from governance.sitecontext import utcnow
 from proposals.models import Proposal, ProposalState, ProposalStateChange, Sponsorship
 from tests.conftest import count_rows, fetch_all, reload
-from tests.proposals.factories import example_rule, make_proposal, seed_governance
+from tests.proposals.factories import add_sponsors, example_deal, example_rule, make_proposal, seed_governance
 from tests.proposals.test_web_journey import start_discussion_days_ago
 from tests.proposals.webform import submit
 
@@ -210,9 +211,6 @@ def test_a_steward_may_choose_when_voting_closes(steward, db_session, make_logge
     author_client, author = make_logged_in_client("member")
     steward_client, _ = make_logged_in_client("member", "steward")
     proposal = make_proposal(db_session, author, "data_use_rule", S.DISCUSSION)
-    from governance.sitecontext import utcnow
-    from tests.proposals.factories import add_sponsors
-
     add_sponsors(db_session, proposal, 2, now=utcnow())
     db_session.commit()
     pid = proposal.id
@@ -240,7 +238,6 @@ def test_a_conflicting_deal_is_flagged_and_a_rule_change_can_be_linked(steward, 
                   body={"changes": [{"op": "add", "rule": example_rule("no-genai-training")},
                                     {"op": "add", "rule": example_rule("allow-all", effect="permission",
                                                                        action="use")}]})
-    from tests.proposals.factories import example_deal
 
     deal = make_proposal(db_session, author, "deal_approval", S.DISCUSSION,
                          body=example_deal(action="train_generative_model"))
