@@ -276,22 +276,34 @@ class BodyReader:
             return BAD
         changes = read_list(obj["changes"], "changes", self.errors, "Changes", self.rule_change, min_items=1,
                             max_items=MAX_CHANGES, empty_message="Propose at least one change to the rules.")
-        if changes is BAD or self.errors:
+        if changes is BAD:
             return BAD
-        seen: set[str] = set()
-        for index, change in enumerate(changes):
-            where = f"changes.{index}." + ("rule_id" if change.op == "remove" else "rule.id")
-            if change.target_id in seen:
-                self.errors.add(where, f"Another change in this proposal already touches rule '{change.target_id}'; "
-                                       "combine them into one.")
-            seen.add(change.target_id)
+        self._check_one_change_per_rule(obj["changes"])
+        if self.errors:
+            return BAD
         body = DataUseRuleBody(tuple(changes))
-        if not self.errors and self.context is not None and self.context.rules is not None:
-            from governance.policy.ruleset import rule_change_errors
+        if self.context is not None and self.context.rules is not None:
+            from governance.policy.ruleset import rule_change_errors  # ruleset imports bodies, which imports us
 
             for where, message in rule_change_errors(self.context.rules, body).items():
                 self.errors.add(where, message)
         return body
+
+    def _check_one_change_per_rule(self, raw_changes: list[Any]) -> None:
+        """Read from the raw JSON, so that the check runs even when other parts of a change are invalid."""
+        seen: set[str] = set()
+        for index, change in enumerate(raw_changes):
+            if not isinstance(change, Mapping):
+                continue
+            rule = change.get("rule")
+            rule_id, where = ((rule.get("id"), f"changes.{index}.rule.id") if isinstance(rule, Mapping)
+                              else (change.get("rule_id"), f"changes.{index}.rule_id"))
+            if not isinstance(rule_id, str) or not rule_id.strip():
+                continue
+            if rule_id.strip() in seen:
+                self.errors.add(where, f"Another change in this proposal already touches rule '{rule_id.strip()}'; "
+                                       "combine them into one.")
+            seen.add(rule_id.strip())
 
     # --- deals --------------------------------------------------------------------------------
 

@@ -315,6 +315,12 @@ def test_data_use_changes_validation():
     assert errors_of("data_use_rule", data_use_json(add, {"op": "remove", "rule_id": "research-only"})) == {
         "changes.1.rule_id": "Another change in this proposal already touches rule 'research-only'; combine them "
                              "into one."}
+    broken_and_repeated = data_use_json({"op": "add", "rule": rule_json(action="teleport")},
+                                        {"op": "remove", "rule_id": "research-only"})
+    assert errors_of("data_use_rule", broken_and_repeated) == {
+        "changes.0.rule.action": "'teleport' is not one of the actions the policy knows.",
+        "changes.1.rule_id": "Another change in this proposal already touches rule 'research-only'; combine them "
+                             "into one."}
     assert errors_of("data_use_rule", data_use_json({"op": "remove", "rule": rule_json()})) == {
         "changes.0.rule": "Removing a rule needs only its id, not the rule."}
     assert errors_of("data_use_rule", data_use_json({"op": "remove"})) == {
