@@ -57,12 +57,6 @@ def _place_errors(form: FlaskForm, errors: Mapping[str, str]) -> list[str]:
     return general
 
 
-def _csrf_problems(form: FlaskForm) -> list[str]:
-    if form.csrf_token.errors:
-        return ["The form had expired or was sent from elsewhere. Please send it again."]
-    return []
-
-
 @bp.get("/datasets")
 def datasets() -> str:
     session = db.session()
@@ -96,7 +90,6 @@ def new_dataset() -> str | Response | tuple[str, int]:
             session.commit()
             flash(f"{dataset.title} is in the catalogue.", "success")
             return redirect(url_for("policy.datasets", _anchor=f"dataset-{dataset.slug}"))
-    general += _csrf_problems(form)
     return render_template("policy/dataset_form.html", form=form, dataset=None, general_errors=general), \
         400 if form.is_submitted() else 200
 
@@ -122,7 +115,6 @@ def edit_dataset(slug: str) -> str | Response | tuple[str, int]:
             session.commit()
             flash(f"{dataset.title} is saved.", "success")
             return redirect(url_for("policy.datasets", _anchor=f"dataset-{dataset.slug}"))
-    general += _csrf_problems(form)
     return render_template("policy/dataset_form.html", form=form, dataset=dataset, general_errors=general), \
         400 if form.is_submitted() else 200
 
@@ -144,7 +136,6 @@ def retire(slug: str) -> str | Response | tuple[str, int]:
             session.commit()
             flash(f"{dataset.title} is retired: new rules and deals can no longer name it.", "success")
             return redirect(url_for("policy.datasets", _anchor=f"dataset-{dataset.slug}"))
-    general += _csrf_problems(form)
     naming = sorted(rule.id for rule in current_rules(db.session()) if dataset.slug in rule.datasets)
     return render_template("policy/dataset_retire.html", form=form, dataset=dataset, general_errors=general,
                            rules_naming=naming), 400 if form.is_submitted() else 200
