@@ -123,10 +123,10 @@ class ListFilterForm(FlaskForm):
 
     q = StringField("Search", validators=[Length(max=200)])
     kind = SelectField("Kind", choices=[choice("", "All kinds"), *(choice(k, v) for k, v in KINDS.items())],
-                       validate_choice=True)
+                       default="", validate_choice=True)
     state = SelectField("State", choices=[choice("", "Any state"),
                                           *(choice(s.value, label) for s, label in STATE_LABELS.items())],
-                        validate_choice=True)
+                        default="", validate_choice=True)
     mine = BooleanField("Only mine (written or co-sponsored)")
 
 
