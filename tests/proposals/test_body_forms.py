@@ -419,6 +419,12 @@ def test_buttons_legends_hints_and_indented_purposes(app: Flask, ctx: None) -> N
     assert 'name="remove_change-1"' in html
     assert ">Remove change 2</button>" in html
     assert 'name="add_change"' in html
+    # the re-rendered page opens at the new entry (or at the list after a removal)
+    assert re.search(r'name="add_change" value="1" formnovalidate\s+formaction="#changes-3"', html)
+    assert re.search(r'name="remove_change-1" value="1" formnovalidate\s+formaction="#changes"', html)
+    assert 'formaction="/elsewhere#changes-3"' in app.jinja_env.from_string(
+        '{% from "proposals/_body_form.html" import body_fields %}{{ body_fields(form, "x", action="/elsewhere") }}'
+    ).render(form=form_from_body("data_use_rule", RULE_BODY, choices()))
     assert "Minimum cohort size" in html
     assert "groups of at least this many members" in html
     # Enter in a text box presses the first submit button: a hidden plain save comes before any other.
