@@ -320,7 +320,7 @@ class BodyContext:
 
 def parse_body(kind: str, data: Any, context: BodyContext) -> Body:
     """Validate ``data`` as a body of ``kind`` and return it; raise :class:`InvalidBody` with every error."""
-    from governance.policy.body_parsing import BodyReader
+    from governance.policy.body_parsing import BodyReader  # it builds this module's dataclasses: import late
 
     reader = BodyReader(context)
     parsers = {
