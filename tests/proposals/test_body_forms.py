@@ -547,6 +547,6 @@ def test_a_bylaw_change_that_changes_nothing_is_explained_atop_the_new_values(ap
     assert errors_after_save("bylaw_change", form) == []
     assert form.changes.form.form_errors == ["The amendment changes nothing: every value equals the current one."]
     html = render(app, form, "bylaw_change")
-    assert re.search(r'<fieldset class="field body-group field-invalid"\s+id="changes" '
+    assert re.search(r'<fieldset class="field body-group group-invalid"\s+id="changes" '
                      r'aria-describedby="changes-error">', html)
     assert '<p class="field-error" id="changes-error">The amendment changes nothing' in html
