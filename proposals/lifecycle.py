@@ -31,6 +31,7 @@ from proposals.transitions import (
     STATE_LABELS,
     Who,
     check_transition,
+    lock_proposal,
     shown_state,
     transition,
     voting_window_ended,
@@ -44,12 +45,6 @@ __all__ = [
 
 S = ProposalState
 MAX_REASON = 2_000
-
-
-def _lock(session: Session, proposal: Proposal) -> None:
-    """Re-read the proposal under a row lock, so two requests cannot both move it (PostgreSQL; on
-    SQLite the transaction already holds the database's write lock)."""
-    session.refresh(proposal, with_for_update=True)
 
 
 def _reason(reason: str, missing: str) -> str:
@@ -80,7 +75,7 @@ def _content_problems(session: Session, proposal: Proposal) -> list[str]:
 def publish(session: Session, proposal: Proposal, *, actor: Member, now: datetime,
             base_url: str | None = None) -> Proposal:
     """Draft → discussion: the proposal becomes public and members are told."""
-    _lock(session, proposal)
+    lock_proposal(session, proposal)
     check_transition(proposal, S.DISCUSSION, actor)
     problems = _content_problems(session, proposal)
     if problems:
@@ -93,14 +88,14 @@ def publish(session: Session, proposal: Proposal, *, actor: Member, now: datetim
 
 def withdraw(session: Session, proposal: Proposal, *, actor: Member, reason: str = "", now: datetime) -> Proposal:
     """The author takes the proposal back (before voting opens)."""
-    _lock(session, proposal)
+    lock_proposal(session, proposal)
     transition(session, proposal, S.WITHDRAWN, actor=actor, reason=(reason or "").strip()[:MAX_REASON], now=now)
     return proposal
 
 
 def cancel(session: Session, proposal: Proposal, *, actor: Member, reason: str, now: datetime) -> Proposal:
     """A steward stops the proposal, with a reason everyone can read."""
-    _lock(session, proposal)
+    lock_proposal(session, proposal)
     require(is_steward(actor), "Only stewards can cancel a proposal.")
     reason = _reason(reason, "Say why the proposal is cancelled.")
     transition(session, proposal, S.CANCELLED, actor=actor, reason=reason, now=now)
@@ -109,7 +104,7 @@ def cancel(session: Session, proposal: Proposal, *, actor: Member, reason: str, 
 
 def begin_counting(session: Session, proposal: Proposal, *, actor: Member | None = None, now: datetime) -> Proposal:
     """Store the "counting" state of a vote whose window has ended (the page already shows it)."""
-    _lock(session, proposal)
+    lock_proposal(session, proposal)
     if proposal.state == S.VOTING and not voting_window_ended(proposal, now):
         assert proposal.voting_closes_at is not None
         raise IllegalTransition(f"Voting is open until {_when(proposal.voting_closes_at)}.")
@@ -128,7 +123,7 @@ def override_is_current(proposal: Proposal) -> bool:
 def override_conflicts(session: Session, proposal: Proposal, *, actor: Member, reason: str,
                        now: datetime) -> Proposal:
     """A steward lets a deal that conflicts with the adopted rules go to vote anyway (logged)."""
-    _lock(session, proposal)
+    lock_proposal(session, proposal)
     require(is_steward(actor), "Only stewards can override conflicts.")
     if proposal.kind != "deal_approval":
         raise ProposalError("Only deals are checked against the adopted rules.")
@@ -150,7 +145,7 @@ def override_conflicts(session: Session, proposal: Proposal, *, actor: Member, r
 def set_companion(session: Session, proposal: Proposal, companion_id: int | None, *, actor: Member,
                   now: datetime) -> Proposal:
     """Link (or unlink, with None) the rule-change proposal that makes a conflicting deal acceptable."""
-    _lock(session, proposal)
+    lock_proposal(session, proposal)
     if not ((is_author(proposal, actor) and may_draft(actor)) or is_steward(actor)):
         raise NotPermitted("Only the deal's author or a steward can link a rule change.")
     if proposal.kind != "deal_approval":
@@ -205,7 +200,7 @@ def open_voting(session: Session, proposal: Proposal, *, actor: Member, now: dat
                 closes_at: datetime | None = None, base_url: str | None = None) -> Proposal:
     """A steward opens the vote: freezes the current version and records the window, the method and
     the constitution version whose rules will decide it."""
-    _lock(session, proposal)
+    lock_proposal(session, proposal)
     require(is_steward(actor), "Only stewards open voting.")
     if proposal.state != S.DISCUSSION:
         raise IllegalTransition(f"Voting opens only on a proposal in discussion; this one is "
@@ -289,7 +284,7 @@ def tick(session: Session, *, now: datetime, base_url: str | None = None) -> Tic
                             .order_by(Proposal.id)).scalars().all()
     started = 0
     for proposal in ended:
-        _lock(session, proposal)
+        lock_proposal(session, proposal)
         if proposal.state == S.VOTING and voting_window_ended(proposal, now):
             transition(session, proposal, S.COUNTING, actor=None, now=now, base_url=base_url)
             started += 1

@@ -170,8 +170,10 @@ def send_closing_reminders(session: Session, now: datetime, *, base_url: str | N
                                  .order_by(Proposal.id)).scalars().all()
     queued = 0
     for proposal_id in candidates:
-        proposal = session.execute(select(Proposal).where(Proposal.id == proposal_id).with_for_update()
-                                   .execution_options(populate_existing=True)).scalar_one()
+        session.execute(select(Proposal.id).where(Proposal.id == proposal_id).with_for_update())
+        proposal = session.get(Proposal, proposal_id, populate_existing=True)
+        if proposal is None:
+            continue
         if proposal.state != ProposalState.VOTING or proposal.voting_closes_at is None:
             continue
         closes = utc(proposal.voting_closes_at)

@@ -14,7 +14,7 @@ from governance.constitution.services import get_version, rules_for
 from governance.members.models import Member
 from proposals.errors import IllegalTransition
 from proposals.models import Proposal, ProposalState
-from proposals.transitions import STATE_LABELS, transition, voting_window_ended
+from proposals.transitions import STATE_LABELS, lock_proposal, transition, voting_window_ended
 
 S = ProposalState
 
@@ -82,7 +82,7 @@ def record_outcome(session: Session, proposal: Proposal, result: VoteResult, *, 
     """Decide and store the outcome of a vote whose window has ended (counting begins first if no
     one stored it yet); an adopted proposal is enacted in the same transaction. Raises on any
     problem: the caller must then roll back, nothing is half-done."""
-    session.refresh(proposal, with_for_update=True)
+    lock_proposal(session, proposal)
     if proposal.state == S.VOTING:
         if not voting_window_ended(proposal, now):
             raise IllegalTransition("Voting is still open; the outcome is recorded after it closes.")

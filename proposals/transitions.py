@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.audit.chain import utc
@@ -87,6 +88,17 @@ def shown_state(proposal: Proposal, now: datetime) -> ProposalState:
     if state == S.VOTING and voting_window_ended(proposal, now):
         return S.COUNTING
     return state
+
+
+def lock_proposal(session: Session, proposal: Proposal) -> Proposal:
+    """Take the proposal's row lock and re-read it, so two requests (or two ``dataguild tick`` runs)
+    cannot both move it. PostgreSQL locks the row until the transaction ends; on SQLite the
+    transaction already holds the database's write lock. Only the bare row is locked: PostgreSQL
+    refuses FOR UPDATE on the outer join that loads the author."""
+    if proposal.id is not None:
+        session.execute(select(Proposal.id).where(Proposal.id == proposal.id).with_for_update())
+        session.refresh(proposal)
+    return proposal
 
 
 def check_transition(proposal: Proposal, to: ProposalState, actor: Member | None) -> ProposalState | None:
