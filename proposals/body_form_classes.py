@@ -60,7 +60,6 @@ class BodyChoices:
     constitution: Mapping[str, KindRules] | None = None
     #: The adopted data-use rules (id → rule JSON): a change can start from a rule's adopted terms.
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 # --- fields -----------------------------------------------------------------------------------
