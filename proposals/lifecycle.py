@@ -232,7 +232,8 @@ def open_voting(session: Session, proposal: Proposal, *, actor: Member, now: dat
 def _in(delta: timedelta) -> str:
     seconds = int(delta.total_seconds())
     if seconds >= 2 * 86400:
-        return f"{seconds // 86400} days"
+        days, hours = seconds // 86400, seconds % 86400 // 3600
+        return f"{days} days" + (f" and {hours} hour{'s' if hours != 1 else ''}" if hours else "")
     if seconds >= 2 * 3600:
         return f"{seconds // 3600} hours"
     minutes = max(1, seconds // 60)

@@ -23,6 +23,7 @@ from proposals import actions  # noqa: F401  (registers the plain words of our a
 from proposals.access import is_author, is_steward, may_draft
 from proposals.errors import IllegalTransition, NotPermitted
 from proposals.models import Proposal, ProposalState, ProposalStateChange
+from proposals.notifications import notify_transition
 
 S = ProposalState
 
@@ -137,7 +138,5 @@ def transition(session: Session, proposal: Proposal, to: ProposalState, *, actor
     audit.update(details or {})
     record_event(session, actor=actor, action=f"proposal.{to.value}", subject_type="proposal",
                  subject_id=proposal.id, details=audit, now=now)
-    from proposals.notifications import notify_transition  # notifications read proposals, never the reverse
-
     notify_transition(session, proposal, to, base_url=base_url, now=now)
     return change
