@@ -18,7 +18,7 @@ from governance.audit.chain import utc
 from governance.audit.services import record_event
 from governance.constitution.services import current_constitution, rules_for
 from governance.members.models import Member
-from proposals.access import is_author, is_steward, may_draft, require
+from proposals.access import can_view, is_author, is_steward, may_draft, require
 from proposals.content import check_content
 from proposals.errors import IllegalTransition, NotPermitted, ProposalError
 from proposals.models import Proposal, ProposalState
@@ -154,6 +154,8 @@ def set_companion(session: Session, proposal: Proposal, companion_id: int | None
         raise IllegalTransition("A rule change is linked before voting opens.")
     if companion_id is not None:
         companion = session.get(Proposal, companion_id)
+        if companion is not None and companion.state == S.DRAFT and not can_view(companion, actor):
+            companion = None  # someone else's draft: private, as if it did not exist
         if companion is None or companion.id == proposal.id or companion.kind != "data_use_rule":
             raise ProposalError("Choose a data-use rule proposal.", {"companion_id": "Not a data-use rule proposal."})
         if companion.state not in COMPANION_STATES:

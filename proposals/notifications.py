@@ -166,8 +166,9 @@ def send_closing_reminders(session: Session, now: datetime, *, base_url: str | N
     """Remind the electorate's non-voters of every vote closing within 24 h; returns mails queued.
     Each proposal row is locked first, so two concurrent runs send each reminder once."""
     soon = utc(now) + REMINDER_BEFORE_CLOSE
-    candidates = session.execute(select(Proposal.id).where(Proposal.state == ProposalState.VOTING)
-                                 .order_by(Proposal.id)).scalars().all()
+    candidates = session.execute(select(Proposal.id).where(
+        Proposal.state == ProposalState.VOTING, Proposal.voting_closes_at > now, Proposal.voting_closes_at <= soon)
+        .order_by(Proposal.id)).scalars().all()
     queued = 0
     for proposal_id in candidates:
         session.execute(select(Proposal.id).where(Proposal.id == proposal_id).with_for_update())

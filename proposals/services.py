@@ -140,8 +140,9 @@ def list_proposals(session: Session, *, viewer: Member | None, kind: str | None 
         stmt = stmt.where(or_(Proposal.author_id == viewer.id, Proposal.id.in_(sponsored)))
     text = (query or "").strip()
     if text:
-        pattern = f"%{text.lower()}%"
-        matches = [Proposal.title.ilike(pattern), ProposalVersion.summary.ilike(pattern)]
+        escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"  # "50%" means fifty percent, not "50 followed by anything"
+        matches = [Proposal.title.ilike(pattern, escape="\\"), ProposalVersion.summary.ilike(pattern, escape="\\")]
         digits = text.lstrip("#")
         if digits.isdigit():
             matches.append(Proposal.id == int(digits))

@@ -125,6 +125,8 @@ def test_companion_rules(world):
     draft_rule = make_proposal(s, world.other, "data_use_rule", S.DRAFT, now=NOW)
     withdrawn = make_proposal(s, world.other, "data_use_rule", S.WITHDRAWN, now=NOW)
     other_deal = make_proposal(s, world.other, "deal_approval", S.DISCUSSION, now=NOW)
+    with pytest.raises(ProposalError, match="Choose a data-use rule proposal"):  # a private draft stays private
+        lifecycle.set_companion(s, proposal, draft_rule.id, actor=world.author, now=NOW)
     for bad in (draft_rule, withdrawn, other_deal, proposal):
         with pytest.raises(ProposalError):
             lifecycle.set_companion(s, proposal, bad.id, actor=world.author, now=NOW)

@@ -367,3 +367,12 @@ def test_diff_versions_shows_title_summary_and_body_fields(world):
     assert services.diff_versions(s, proposal, 2, 2).unchanged
     with pytest.raises(ProposalError, match="no version 3"):
         services.diff_versions(s, proposal, 1, 3)
+
+
+def test_search_takes_percent_and_underscore_literally(world):
+    s = world.session
+    fifty = make_proposal(s, world.author, "payout_policy", S.DISCUSSION, now=NOW, title="A 50% reserve")
+    make_proposal(s, world.author, "payout_policy", S.DISCUSSION, now=NOW, title="A 500 reserve")
+    make_proposal(s, world.author, "payout_policy", S.DISCUSSION, now=NOW, title="no_underscore here")
+    assert [p.id for p in services.list_proposals(s, viewer=None, query="50%", now=NOW)] == [fifty.id]
+    assert len(services.list_proposals(s, viewer=None, query="o_u", now=NOW)) == 1
