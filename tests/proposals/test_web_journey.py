@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from governance.audit.models import AuditEntry
+from governance.mail.models import OutboxMail
 from governance.sitecontext import utcnow
 from proposals.models import Amendment, AmendmentStatus, Proposal, ProposalState, ProposalStateChange
 from tests.conftest import count_rows, fetch_all, reload, separate_session
@@ -98,6 +99,10 @@ def test_a_member_drafts_publishes_gathers_sponsors_accepts_an_amendment_and_a_s
     assert response.status_code == 302
     assert reload(db_session, Proposal, pid).state == ProposalState.DISCUSSION
     assert FORM_INPUT[kind]["title"] in first_client.get("/proposals").data.decode()
+    told = fetch_all(db_session, select(OutboxMail.to_address)
+                     .where(OutboxMail.subject.contains(FORM_INPUT[kind]["title"])))
+    assert first.email in told
+    assert steward.email in told
 
     # Two other members co-sponsor; the page counts them against the constitution's number.
     for client in (first_client, second_client):
