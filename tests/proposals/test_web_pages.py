@@ -9,7 +9,7 @@ from collections import Counter
 from governance.sitecontext import utcnow
 from proposals import services
 from proposals.models import ProposalState
-from tests.proposals.factories import example_body, make_proposal, seed_governance
+from tests.proposals.factories import example_body, make_proposal, new_member, seed_governance
 
 S = ProposalState
 
@@ -58,3 +58,38 @@ def test_busy_pages_render_with_unique_ids_for_every_viewer(db_session, make_log
     assert "Post the comment" not in observer_page
     assert "Co-sponsor this proposal" not in observer_page
     assert "Members with the member role can comment." in observer_page
+
+
+def test_decided_proposals_show_their_result(db_session, client):
+    seed_governance(db_session)
+    author = new_member(db_session, "member")
+    payout = make_proposal(db_session, author, "payout_policy", S.ADOPTED)
+    rule = make_proposal(db_session, author, "data_use_rule", S.REJECTED)
+    db_session.commit()
+    page = client.get(f"/proposals/{payout.id}").data.decode()
+    assert "Turnout" in page
+    assert "10 of 10 members" in page
+    assert re.search(r"<dt>Equal split</dt>\s*<dd>10 <span class=\"badge badge-state-adopted\">chosen</span>", page)
+    assert "Enacted" in page
+    page = client.get(f"/proposals/{rule.id}").data.decode()
+    assert re.search(r"<dt>Yes</dt><dd>2</dd><dt>No</dt><dd>8</dd>", page)
+    assert "Rejected: nothing changes." in page
+
+
+def test_a_stale_amendment_cannot_be_accepted_from_its_page(db_session, make_logged_in_client):
+    seed_governance(db_session)
+    author_client, author = make_logged_in_client("member")
+    first_member = new_member(db_session, "member")
+    second_member = new_member(db_session, "member")
+    proposal = make_proposal(db_session, author, "deal_approval", S.DISCUSSION)
+    now = utcnow()
+    stale = services.propose_amendment(db_session, proposal, actor=first_member, title="A", summary="",
+                                       body=example_body("deal_approval", variant=2), rationale="One", now=now)
+    taken = services.propose_amendment(db_session, proposal, actor=second_member, title="B", summary="",
+                                       body=example_body("deal_approval", variant=3), rationale="Two", now=now)
+    services.accept_amendment(db_session, taken, actor=author, now=now)
+    db_session.commit()
+    page = author_client.get(f"/proposals/{proposal.id}/amendments/{stale.id}").data.decode()
+    assert "can no longer be accepted" in page
+    assert "Accept the amendment" not in page
+    assert "Decline the amendment" in page
