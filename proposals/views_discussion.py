@@ -19,6 +19,7 @@ from governance.policy.services import dataset_titles
 from governance.sitecontext import as_utc, utcnow
 from proposals import notifications, services
 from proposals.access import is_author, may_draft
+from proposals.discussion import can_edit_comment
 from proposals.errors import ProposalError
 from proposals.forms import AmendmentTextForm, CommentEditForm, CommentForm, EmptyForm, ReasonForm, notification_form
 from proposals.models import Amendment, AmendmentStatus, Proposal, ProposalState
@@ -75,7 +76,8 @@ def edit_comment(proposal_id: int, comment_id: int) -> Response | tuple[str, int
 
     def page(status: int, error: str | None = None) -> tuple[str, int]:
         return render_template("proposals/comment_edit.html", proposal=proposal, comment=comment, form=form,
-                               deadline=deadline, error=error), status
+                               deadline=deadline, error=error,
+                               editable=can_edit_comment(comment, viewer, utcnow())), status
 
     if not form.is_submitted():
         return page(200)

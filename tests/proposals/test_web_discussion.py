@@ -113,8 +113,12 @@ def test_own_comment_can_be_edited_for_fifteen_minutes_only(discussed, db_sessio
     assert edited.text == "First!"
     assert edited.edited_at is not None
     assert "edited" in member_client.get(f"/proposals/{pid}").data.decode()
-    # After the window: refused with the reason, unchanged.
-    response = submit(member_client, f"/proposals/{pid}/comments/{old.id}/edit", {"text": "Rewritten history"})
+    # After the window: the page says so instead of offering the form; posting anyway is refused, unchanged.
+    late_page = member_client.get(f"/proposals/{pid}/comments/{old.id}/edit").data.decode()
+    assert "the 15 minutes have passed" in late_page
+    assert "Save the comment" not in late_page
+    response = member_client.post(f"/proposals/{pid}/comments/{old.id}/edit",
+                                  data={"csrf_token": _token(member_client), "text": "Rewritten history"})
     assert response.status_code == 422
     assert "15 minutes" in _main(response)
     assert reload(db_session, Comment, old.id).text == "Old thought"
