@@ -22,7 +22,7 @@ from governance.auth.access import current_member
 from governance.constitution.services import current_constitution, rules_for
 from governance.members.models import Member, Role
 from governance.policy.describe import describe_body
-from governance.policy.services import dataset_titles, list_datasets
+from governance.policy.services import current_rules, dataset_titles, list_datasets
 from governance.sitecontext import as_utc, utcnow
 from proposals import body_forms, lifecycle, services
 from proposals.access import is_author, is_steward, is_voting_member, may_draft
@@ -142,7 +142,8 @@ def body_form(kind: str, body: Mapping[str, Any] | None) -> FlaskForm:
     """The body form of ``kind``: showing ``body`` on a GET, holding what was posted on a POST."""
     db_session = session()
     choices = body_forms.body_choices([(d.slug, d.title) for d in list_datasets(db_session)],
-                                      constitution=current_constitution(db_session).snapshot())
+                                      constitution=current_constitution(db_session).snapshot(),
+                                      rules=current_rules(db_session))
     posted = request.form if request.method == "POST" else None
     return body_forms.form_from_body(kind, body, choices, formdata=posted)
 

@@ -12,7 +12,7 @@ from proposals.models import Proposal, ProposalState, ProposalVersion
 from tests.conftest import count_rows, fetch_all, reload
 from tests.proposals.factories import make_proposal, seed_governance
 from tests.proposals.test_web_journey import FORM_INPUT, proposal_id_from
-from tests.proposals.webform import submit
+from tests.proposals.webform import fill, form_fields, submit
 
 
 def _main(response) -> str:
@@ -170,3 +170,28 @@ def test_posting_a_draft_without_the_csrf_token_saves_nothing(governance, db_ses
                                                                  "alternatives-0-label": "Equal split"})
     assert response.status_code == 400
     assert count_rows(db_session, Proposal) == 0
+
+
+def test_a_rule_change_starts_from_the_adopted_terms_of_the_rule_it_names(governance, db_session,
+                                                                          make_logged_in_client):
+    client, author = make_logged_in_client("member")
+    adopted = make_proposal(db_session, author, "data_use_rule", ProposalState.ADOPTED)
+    rule_id = adopted.latest.body["changes"][0]["rule"]["id"]  # a GenAI prohibition, now in force
+    db_session.commit()
+    named = {"title": "Soften the GenAI ban", "changes-0-op": "change", "changes-0-rule-id": rule_id}
+    response = submit(client, "/proposals/new/data_use_rule", named, button="load_rule-0")
+    assert response.status_code == 200
+    html = _main(response)
+    assert re.search(r'<option selected value="train_generative_model">', html)
+    assert count_rows(db_session, Proposal) == 1  # only the adopted one: pressing the button saves nothing
+    # The member changes one term of the filled-in rule and saves the draft.
+    data = fill(form_fields(response.data), {"changes-0-rule-effect": "permission",
+                              "changes-0-rule-constraints-min_cohort_size": "100"})
+    response = client.post("/proposals/new/data_use_rule", data=data)
+    pid = int(response.headers["Location"].rsplit("/", 1)[1])
+    body = fetch_all(db_session, select(ProposalVersion.body).where(ProposalVersion.proposal_id == pid))[0]
+    change = body["changes"][0]
+    assert change["op"] == "change"
+    assert change["rule"]["action"] == "train_generative_model"
+    assert change["rule"]["effect"] == "permission"
+    assert change["rule"]["constraints"]["min_cohort_size"] == 100
