@@ -47,3 +47,35 @@ def test_tick_counts_ended_votes_and_reminds_once(app, db_session):
     assert "counting started for 0 proposal(s); 0 reminder(s) queued" in again.output
     assert fetch_all(db_session, select(OutboxMail.to_address).where(OutboxMail.subject.startswith(
         "Voting closes soon"))) == reminded
+
+
+def test_two_concurrent_ticks_send_each_reminder_once(app, db_session):
+    import threading
+
+    from proposals.lifecycle import tick
+
+    world = make_world(db_session)
+    now = datetime.now(UTC)
+    closing = make_proposal(db_session, world.author, state=S.DISCUSSION, now=now, steward=world.steward)
+    add_sponsors(db_session, closing, 2, now=now - timedelta(days=30))
+    lifecycle.open_voting(db_session, closing, actor=world.steward, now=now, closes_at=now + timedelta(hours=12))
+    db_session.commit()
+    database = app.extensions["dataguild_db"]
+    first, second = database.Session(), database.Session()
+    later = now + timedelta(minutes=1)
+    try:
+        queued_first = tick(first, now=later).reminders_queued  # holds its locks until it commits
+        results: list[int] = []
+        worker = threading.Thread(target=lambda: results.append(tick(second, now=later).reminders_queued))
+        worker.start()
+        worker.join(timeout=1)
+        assert worker.is_alive(), "the second tick should wait for the first one's transaction"
+        first.commit()
+        worker.join(timeout=30)
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+    assert queued_first > 0
+    assert results == [0]
+    assert count_rows(db_session, NotificationSent, NotificationSent.topic == "closing_soon") == queued_first
