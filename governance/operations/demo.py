@@ -132,6 +132,7 @@ def print_accounts() -> None:
         echo(f"  {demo_email(local):<24} {name:<18} {', '.join(r.value for r in roles)}")
     echo(f"  ... and {len(DEMO_ACCOUNTS) - 8} more members (e.g. {demo_email(DEMO_ACCOUNTS[8][0])}); "
          f"{demo_email(SUSPENDED_DEMO_MEMBER)} is suspended, {demo_email(INVITED_DEMO_PERSON[0])} is invited.")
+    echo("Proposals of every kind in every state are at /proposals; the dataset catalogue is at /datasets.")
 
 
 @click.command("demo")
