@@ -54,8 +54,10 @@ from governance.constitution.cli import constitution_cli  # noqa: E402
 from governance.mail.cli import mail_cli  # noqa: E402
 from governance.members.cli import member_cli  # noqa: E402
 from governance.operations.demo import demo_command  # noqa: E402
+from governance.operations.keys import keys_cli  # noqa: E402
 from governance.operations.migrate import db_cli  # noqa: E402
 from governance.operations.serve import serve_command  # noqa: E402
+from proposals.cli import tick_command  # noqa: E402
 
 main.add_command(db_cli)
 main.add_command(member_cli)
@@ -64,3 +66,5 @@ main.add_command(demo_command)
 main.add_command(serve_command)
 main.add_command(audit_cli)
 main.add_command(constitution_cli)
+main.add_command(tick_command)
+main.add_command(keys_cli)

@@ -50,6 +50,8 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None,
         "DATABASE_URL": _env(environ, "DATABASE_URL", f"sqlite:///{instance_path / 'dataguild.sqlite'}"),
         "BASE_URL": (_env(environ, "BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
         "COOPERATIVE_NAME": _env(environ, "COOPERATIVE_NAME", "dataguild cooperative"),
+        # The cooperative's BLS and BIP-340 keys (governance.signing); default: instance/signing-keys.json.
+        "SIGNING_KEY_FILE": _env(environ, "SIGNING_KEY_FILE"),
         # Mail: "console" prints and keeps mails in the outbox (dev/demo); "smtp" sends them.
         "MAIL_BACKEND": _env(environ, "MAIL_BACKEND", "console" if dev_like else "smtp"),
         "MAIL_SERVER": _env(environ, "MAIL_SERVER", "localhost"),

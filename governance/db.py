@@ -67,10 +67,11 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """The engine and session factory of one app."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, info: dict[str, Any] | None = None) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
-        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        # ``info`` reaches every session (e.g. the site's signing keys, see governance.signing).
+        self.Session = sessionmaker(self.engine, expire_on_commit=False, info=dict(info or {}))
 
     @property
     def is_sqlite(self) -> bool:
@@ -91,7 +92,10 @@ def import_models() -> None:
 
 
 def init_app(app: Flask) -> Database:
-    database = Database(app.config["DATABASE_URL"])
+    from governance.signing import SESSION_INFO_KEY, key_store_for
+
+    database = Database(app.config["DATABASE_URL"],
+                        info={SESSION_INFO_KEY: key_store_for(app.config, app.instance_path)})
     app.extensions["dataguild_db"] = database
 
     @app.teardown_appcontext

@@ -105,8 +105,13 @@ def serve_command(*, bind: str, workers: int | None, timeout: int, forwarded_all
     """Serve the site with gunicorn (DATAGUILD_ENV defaults to production: set DATAGUILD_SECRET_KEY)."""
     from governance.app import create_app
     from governance.operations.migrate import upgrade_database
+    from governance.signing import SigningKeysUnavailable, key_store_for
 
     app = create_app()
+    try:  # fail at start, not at the first enactment or receipt
+        key_store_for(app.config, app.instance_path).get()
+    except SigningKeysUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
     if migrate:
         upgrade_database(app.config["DATABASE_URL"])
         click.echo("database upgraded")

@@ -28,6 +28,7 @@ Provider = Callable[[Session, Member], list[AttentionItem]]
 
 ATTENTION_PROVIDERS: list[str] = [
     "governance.pages.attention:member_items",
+    "proposals.attention:proposal_items",
     # [attention] later packages add "module:function" here
 ]
 

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 from governance import db
 from governance.auth.access import current_member
 from governance.auth.forms import EmptyForm
+from governance.constitution.services import ConstitutionNotSeeded
 from governance.members.models import Role
 from governance.pages.attention import attention_items
 from governance.sitecontext import as_utc, utcnow
@@ -31,6 +32,7 @@ ERROR_TITLES = {
     405: "This action is not possible here",
     429: "Too many attempts",
     500: "Something went wrong on our side",
+    503: "The cooperative is not set up yet",
 }
 ERROR_HINTS = {
     400: "Go back, reload the page and try again.",
@@ -39,6 +41,7 @@ ERROR_HINTS = {
     405: "Use the buttons and forms of the site rather than typing the address.",
     429: "Wait a few minutes before trying again.",
     500: "The error was logged. Try again in a moment; if it keeps happening, tell a steward.",
+    503: "Tell an administrator of the site.",
 }
 
 
@@ -78,6 +81,14 @@ def home() -> str:
                            items=attention_items(db.session(), member))
 
 
+@bp.get("/.well-known/dataguild-keys.json")
+def signing_keys() -> Response:
+    """The public keys that sign policy versions, agreements, tree heads (BLS) and receipts (BIP-340)."""
+    from governance.signing import site_keys
+
+    return jsonify(site_keys(db.session()).public_json())
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     try:
@@ -104,6 +115,13 @@ def _error_response(code: int, message: str) -> tuple[Response | str, int]:
 def csrf_error(exc: CSRFError) -> tuple[Response | str, int]:
     return _error_response(400, "The form was missing its security token or it had expired, so nothing was "
                                 "saved. Reload the page and submit the form again.")
+
+
+@bp.app_errorhandler(ConstitutionNotSeeded)
+def constitution_missing(exc: ConstitutionNotSeeded) -> tuple[Response | str, int]:
+    return _error_response(503, "The cooperative has not adopted its constitution yet, so there are no rules for "
+                                "proposals and votes. An administrator adopts the default one with "
+                                "`dataguild constitution seed`.")
 
 
 @bp.app_errorhandler(HTTPException)

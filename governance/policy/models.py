@@ -49,6 +49,12 @@ class PolicyVersion(Base):
     previous_hash: Mapped[str | None] = mapped_column(String(64))
     # A plain integer: governance/* sits below proposals/ and must not depend on its tables.
     proposal_id: Mapped[int | None] = mapped_column(Integer)
+    # The election that adopted it (plain integer, as above) and the hash of its public record.
+    election_id: Mapped[int | None] = mapped_column(Integer)
+    election_record_hash: Mapped[str | None] = mapped_column(String(64))
+    # The cooperative's BLS signature over the document hash, and the public key that made it.
+    signature: Mapped[str | None] = mapped_column(String(192))
+    signing_key: Mapped[str | None] = mapped_column(String(96))
     adopted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
 
@@ -74,6 +80,13 @@ class Agreement(Base):
     start_date: Mapped[date] = mapped_column(Date, nullable=False)
     end_date: Mapped[date] = mapped_column(Date, nullable=False)
     approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    election_id: Mapped[int | None] = mapped_column(Integer)
+    election_record_hash: Mapped[str | None] = mapped_column(String(64))
+    # Hash over the terms hash and the provenance (proposal, election, approval time), signed with
+    # the cooperative's BLS key; ``signing_key`` is the public key that signed.
+    record_hash: Mapped[str | None] = mapped_column(String(64))
+    signature: Mapped[str | None] = mapped_column(String(192))
+    signing_key: Mapped[str | None] = mapped_column(String(96))
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     suspension_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
 

@@ -151,6 +151,15 @@ def test_serve_runs_gunicorn_migrates_on_request_and_keeps_tokens_out_of_the_log
            "DATAGUILD_DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite'}",
            "DATAGUILD_INSTANCE_PATH": str(tmp_path / "instance")}
     env.pop("DATAGUILD_ENV", None)
+    cli = [sys.executable, "-c", "from governance.cli import main; main()"]
+    serve = [*cli, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--migrate"]
+    run = {"env": env, "cwd": tmp_path, "capture_output": True, "text": True, "timeout": 60}
+    refused_start = subprocess.run(serve, check=False, **run)  # noqa: S603 - our own console script, fixed arguments
+    assert refused_start.returncode != 0
+    assert "dataguild keys generate" in refused_start.stderr
+    generated = subprocess.run([*cli, "keys", "generate"], check=False, **run)  # noqa: S603
+    assert generated.returncode == 0, generated.stderr
+    assert (tmp_path / "instance" / "signing-keys.json").stat().st_mode & 0o077 == 0
     proc = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
         [sys.executable, "-c", "from governance.cli import main; main()", "serve", "--bind", f"127.0.0.1:{port}",
          "--workers", "1", "--migrate"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -74,3 +74,17 @@ def test_next_step_in_every_state(world, state, expected):
     s = world.session
     proposal = make_proposal(s, world.author, state=state, now=NOW, steward=world.steward)
     assert expected in lifecycle.next_step(s, proposal, world.author, NOW + timedelta(seconds=1))
+
+
+def test_the_home_page_and_account_page_show_the_proposal_items(app, world, make_logged_in_client):
+    """The provider is registered: the home page lists the member's drafts, the account page links the
+    settings of proposal emails."""
+    s = world.session
+    client, member = make_logged_in_client("member")
+    assert "Your drafts" not in client.get("/").data.decode()
+    make_proposal(s, member, state=S.DRAFT, now=NOW)
+    s.commit()
+    page = client.get("/").data.decode()
+    assert "Your drafts" in page
+    assert "1 draft is not published yet." in page
+    assert 'href="/settings/notifications">Emails about proposals' in client.get("/account").data.decode()

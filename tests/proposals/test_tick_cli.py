@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from governance.cli import main
 from governance.mail.models import OutboxMail
 from proposals import lifecycle
-from proposals.cli import tick_command
 from proposals.models import NotificationSent, Proposal, ProposalState
 from tests.conftest import count_rows, fetch_all, reload
 from tests.proposals.factories import add_sponsors, make_proposal, make_world
@@ -29,7 +29,7 @@ def test_tick_counts_ended_votes_and_reminds_once(app, db_session):
     ids = ended.id, closing.id, still_open.id
 
     runner = app.test_cli_runner()
-    result = runner.invoke(tick_command)
+    result = runner.invoke(main, ["tick"])
     assert result.exit_code == 0, result.output
     assert "counting started for 1 proposal(s)" in result.output
     assert reload(db_session, Proposal, ids[0]).state == S.COUNTING
@@ -42,7 +42,7 @@ def test_tick_counts_ended_votes_and_reminds_once(app, db_session):
     sent = fetch_all(db_session, select(OutboxMail.sent_at).where(OutboxMail.subject.startswith("Voting closes soon")))
     assert all(when is not None for when in sent)  # delivered after the commit (console backend in tests)
 
-    again = runner.invoke(tick_command)
+    again = runner.invoke(main, ["tick"])
     assert again.exit_code == 0, again.output
     assert "counting started for 0 proposal(s); 0 reminder(s) queued" in again.output
     assert fetch_all(db_session, select(OutboxMail.to_address).where(OutboxMail.subject.startswith(

@@ -195,3 +195,11 @@ def test_a_rule_change_starts_from_the_adopted_terms_of_the_rule_it_names(govern
     assert change["rule"]["action"] == "train_generative_model"
     assert change["rule"]["effect"] == "permission"
     assert change["rule"]["constraints"]["min_cohort_size"] == 100
+
+
+def test_drafting_before_the_constitution_is_adopted_says_how_to_adopt_it(db_session, make_logged_in_client):
+    client, _ = make_logged_in_client("member")
+    response = client.get("/proposals/new/data_use_rule")
+    assert response.status_code == 503
+    assert "dataguild constitution seed" in response.data.decode()
+    assert count_rows(db_session, Proposal) == 0
