@@ -6,6 +6,7 @@ from governance.auth import models as auth_models  # noqa: F401
 from governance.constitution import models as constitution_models  # noqa: F401
 from governance.mail import models as mail_models  # noqa: F401
 from governance.members import models as members_models  # noqa: F401
+from governance.payouts import models as payouts_models  # noqa: F401
 from governance.policy import models as policy_models  # noqa: F401
 from proposals import models as proposals_models  # noqa: F401
 from voting import models as voting_models  # noqa: F401
