@@ -22,23 +22,32 @@ from proposals.models import Proposal, ProposalState
 Enactor = Callable[[Session, Proposal, dict[str, Any], Member | None, datetime, int | None], str]
 
 
+def _election(proposal: Proposal) -> dict[str, Any]:
+    """The election that adopted the proposal and its public record's hash, as the tally reported them
+    (``None`` for a vote counted outside the site)."""
+    outcome = proposal.outcome or {}
+    return {"election_id": outcome.get("election_id"), "election_record_hash": outcome.get("record_hash")}
+
+
 def _enact_rules(session: Session, proposal: Proposal, body: dict[str, Any], actor: Member | None, now: datetime,
                  chosen: int | None) -> str:
     version = enact_rule_changes(session, actor=actor, body=DataUseRuleBody.from_json(body),
-                                 proposal_id=proposal.id, now=now)
+                                 proposal_id=proposal.id, now=now, **_election(proposal))
     return f"policy:data_use:{version.number}"
 
 
 def _enact_deal(session: Session, proposal: Proposal, body: dict[str, Any], actor: Member | None, now: datetime,
                 chosen: int | None) -> str:
-    agreement = enact_deal(session, actor=actor, deal=DealBody.from_json(body), proposal_id=proposal.id, now=now)
+    agreement = enact_deal(session, actor=actor, deal=DealBody.from_json(body), proposal_id=proposal.id, now=now,
+                           **_election(proposal))
     return f"agreement:{agreement.id}"
 
 
 def _enact_payout(session: Session, proposal: Proposal, body: dict[str, Any], actor: Member | None, now: datetime,
                   chosen: int | None) -> str:
     formula = PayoutPolicyBody.from_json(body).alternatives[chosen or 0]
-    version = enact_payout_formula(session, actor=actor, formula=formula, proposal_id=proposal.id, now=now)
+    version = enact_payout_formula(session, actor=actor, formula=formula, proposal_id=proposal.id, now=now,
+                                   **_election(proposal))
     return f"policy:payout:{version.number}"
 
 

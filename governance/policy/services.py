@@ -1,4 +1,5 @@
-"""The policy store: the dataset catalogue, the hash-chained policy versions and approved agreements.
+"""The policy store: the dataset catalogue, the hash-chained policy versions and approved agreements
+(the agreement services are in :mod:`governance.policy.agreements` and importable from here too).
 
 Services flush and never commit (the caller commits once); every change is audit-logged in the same
 transaction. Enacting reads the current version only after taking the audit head lock, so two
@@ -6,16 +7,20 @@ enactments cannot both build on the same version and fork the chain (see ``gover
 
 Version hash (recomputable by anyone with an RFC 8785 implementation)::
 
-    document_hash = SHA-256(JCS({"line", "number", "document", "previous_hash", "proposal_id", "adopted_at"}))
+    document_hash = SHA-256(JCS({"line", "number", "document", "previous_hash", "proposal_id",
+                                "election_id", "election_record_hash", "adopted_at"}))
 
-with ``adopted_at`` written ``YYYY-MM-DDTHH:MM:SSZ`` (stored times are whole seconds for that reason).
+with ``adopted_at`` written ``YYYY-MM-DDTHH:MM:SSZ`` (stored times are whole seconds for that reason)
+and ``null`` for a missing proposal or election. The cooperative signs each version with its BLS key
+over :func:`policy_version_message` (``dataguild-policy-version-v1:{line}:{number}:{document_hash}``);
+the public key is served at ``/.well-known/dataguild-keys.json``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -27,10 +32,12 @@ from governance.audit.models import AuditEntry
 from governance.audit.services import lock_head, record_event
 from governance.members.models import Member, Role
 from governance.policy import actions as _actions  # noqa: F401  (registers the audit action descriptions)
-from governance.policy.bodies import DataUseRuleBody, DealBody, PayoutFormula, Rule
+from governance.policy.bodies import DataUseRuleBody, PayoutFormula, Rule
 from governance.policy.canonical import sha256_hex
 from governance.policy.models import Agreement, Dataset, PolicyVersion
 from governance.policy.ruleset import apply_changes
+from governance.signing import SESSION_INFO_KEY, site_keys, verify_bls
+from voting.crypto.errors import CryptoError
 
 DATA_USE = "data_use"
 PAYOUT = "payout"
@@ -43,6 +50,7 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 5000
 MAX_CATEGORY = 80
 MAX_REASON = 2000
+HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 
 AgreementStatus = Literal["upcoming", "active", "expired", "suspended"]
 
@@ -208,9 +216,40 @@ def hash_timestamp(when: datetime) -> str:
 
 
 def version_hash(*, line: str, number: int, document: Mapping[str, Any], previous_hash: str | None,
-                 proposal_id: int | None, adopted_at: datetime) -> str:
+                 proposal_id: int | None, election_id: int | None, election_record_hash: str | None,
+                 adopted_at: datetime) -> str:
     return sha256_hex({"line": line, "number": number, "document": dict(document), "previous_hash": previous_hash,
-                       "proposal_id": proposal_id, "adopted_at": hash_timestamp(adopted_at)})
+                       "proposal_id": proposal_id, "election_id": election_id,
+                       "election_record_hash": election_record_hash, "adopted_at": hash_timestamp(adopted_at)})
+
+
+def policy_version_message(line: str, number: int, document_hash: str) -> bytes:
+    """What the cooperative's BLS key signs for a policy version (a domain tag, so a signature over
+    one kind of record can never pass for another)."""
+    return f"dataguild-policy-version-v1:{line}:{number}:{document_hash}".encode()
+
+
+def agreement_message(agreement_id: int, record_hash: str) -> bytes:
+    """What the cooperative's BLS key signs for an agreement (see ``agreements.agreement_record_hash``)."""
+    return f"dataguild-agreement-v1:{agreement_id}:{record_hash}".encode()
+
+
+def _sign(session: Session, message: bytes) -> tuple[str, str]:
+    """(signature, public key) of the site's BLS key over ``message``. Without a key file nothing is
+    enacted: an unsigned version could not be told from a forged one."""
+    keys = site_keys(session)
+    return keys.sign_bls(message), keys.bls_public_hex
+
+
+def _check_election(election_id: int | None, election_record_hash: str | None) -> None:
+    if election_id is not None and (not isinstance(election_id, int) or isinstance(election_id, bool)
+                                    or election_id < 1):
+        raise PolicyError("The election reference must be a positive integer.")
+    if election_record_hash is not None:
+        if not isinstance(election_record_hash, str) or not HEX64_RE.match(election_record_hash):
+            raise PolicyError("The election record hash must be 64 lower-case hexadecimal characters (SHA-256).")
+        if election_id is None:
+            raise PolicyError("An election record hash needs the election it belongs to.")
 
 
 def current_policy_version(session: Session, line: str) -> PolicyVersion | None:
@@ -254,9 +293,10 @@ def _check_proposal_id(proposal_id: int | None) -> None:
 
 
 def _append_version(session: Session, *, line: str, document: dict[str, Any], actor: Member | None,
-                    proposal_id: int | None, now: datetime | None, details: Mapping[str, Any]) -> PolicyVersion:
-    """The next version of ``line``. The caller holds the audit head lock (taken before it read the
-    current version it built ``document`` from)."""
+                    proposal_id: int | None, election_id: int | None, election_record_hash: str | None,
+                    now: datetime | None, details: Mapping[str, Any]) -> PolicyVersion:
+    """The next version of ``line``, hashed into the chain and signed. The caller holds the audit head
+    lock (taken before it read the current version it built ``document`` from)."""
     if proposal_id is not None and session.execute(select(PolicyVersion.id).where(
             PolicyVersion.line == line, PolicyVersion.proposal_id == proposal_id)).first() is not None:
         raise PolicyError(f"Proposal {proposal_id} has already been enacted in the {LINE_LABELS[line]}.")
@@ -265,125 +305,100 @@ def _append_version(session: Session, *, line: str, document: dict[str, Any], ac
     previous_hash = None if current is None else current.document_hash
     adopted_at = _now(now).replace(microsecond=0)  # the hash covers whole seconds
     digest = version_hash(line=line, number=number, document=document, previous_hash=previous_hash,
-                          proposal_id=proposal_id, adopted_at=adopted_at)
+                          proposal_id=proposal_id, election_id=election_id,
+                          election_record_hash=election_record_hash, adopted_at=adopted_at)
+    signature, signing_key = _sign(session, policy_version_message(line, number, digest))
     version = PolicyVersion(line=line, number=number, document=document, document_hash=digest,
-                            previous_hash=previous_hash, proposal_id=proposal_id, adopted_at=adopted_at,
-                            created_by_id=actor.id if actor else None)
+                            previous_hash=previous_hash, proposal_id=proposal_id, election_id=election_id,
+                            election_record_hash=election_record_hash, signature=signature,
+                            signing_key=signing_key, adopted_at=adopted_at, created_by_id=actor.id if actor else None)
     _insert(session, version, PolicyError(f"Another version of the {LINE_LABELS[line]} was enacted at the same "
                                           "moment; try again."))
     record_event(session, actor=actor, action="policy.version_enacted", subject_type="policy_version",
                  subject_id=f"{line}/{number}",
                  details={"line": line, "number": number, "document_hash": digest, "previous_hash": previous_hash,
-                          "proposal_id": proposal_id, **details}, now=adopted_at)
+                          "proposal_id": proposal_id, "election_id": election_id,
+                          "election_record_hash": election_record_hash, "signing_key": signing_key, **details},
+                 now=adopted_at)
     return version
 
 
 def enact_rule_changes(session: Session, *, actor: Member | None, body: DataUseRuleBody, proposal_id: int | None,
+                       election_id: int | None = None, election_record_hash: str | None = None,
                        now: datetime | None = None) -> PolicyVersion:
     """The next data-use version: the rules in force with ``body``'s changes applied. Raises
     ``InvalidBody`` when a change names a rule that is not (or already) in force; nothing written."""
     _check_proposal_id(proposal_id)
+    _check_election(election_id, election_record_hash)
     lock_head(session)
     rules = apply_changes(current_rules(session), body)
     changes = [{"op": change["op"], "rule_id": change.get("rule_id") or change["rule"]["id"]}
                for change in body.to_json()["changes"]]
     return _append_version(session, line=DATA_USE, document={"rules": [rule.to_json() for rule in rules]},
-                           actor=actor, proposal_id=proposal_id, now=now, details={"changes": changes})
+                           actor=actor, proposal_id=proposal_id, election_id=election_id,
+                           election_record_hash=election_record_hash, now=now, details={"changes": changes})
 
 
 def enact_payout_formula(session: Session, *, actor: Member | None, formula: PayoutFormula,
-                         proposal_id: int | None, now: datetime | None = None) -> PolicyVersion:
+                         proposal_id: int | None, election_id: int | None = None,
+                         election_record_hash: str | None = None, now: datetime | None = None) -> PolicyVersion:
     """The next payout version: ``formula`` (the alternative members chose) replaces the one in force."""
     _check_proposal_id(proposal_id)
+    _check_election(election_id, election_record_hash)
     lock_head(session)
     document = {"formula": formula.to_json()}
-    return _append_version(session, line=PAYOUT, document=document, actor=actor, proposal_id=proposal_id, now=now,
+    return _append_version(session, line=PAYOUT, document=document, actor=actor, proposal_id=proposal_id,
+                           election_id=election_id, election_record_hash=election_record_hash, now=now,
                            details={"label": document["formula"]["label"], "method": document["formula"]["method"]})
-
-
-# ---------------------------------------------------------------- agreements (approved deals)
-
-
-def enact_deal(session: Session, *, actor: Member | None, deal: DealBody, proposal_id: int | None,
-               now: datetime | None = None) -> Agreement:
-    """Record an approved deal as an agreement; its terms are hashed (RFC 8785) so they cannot change unseen."""
-    _check_proposal_id(proposal_id)
-    lock_head(session)
-    if proposal_id is not None and session.execute(
-            select(Agreement.id).where(Agreement.proposal_id == proposal_id)).first() is not None:
-        raise PolicyError(f"Proposal {proposal_id} has already been enacted as an agreement.")
-    terms = deal.to_json()
-    when = _now(now).replace(microsecond=0)
-    agreement = Agreement(
-        proposal_id=proposal_id, counterparty_name=terms["counterparty"]["name"],
-        counterparty_identifier=terms["counterparty"]["identifier"], terms=terms, terms_hash=sha256_hex(terms),
-        start_date=date.fromisoformat(terms["start_date"]), end_date=date.fromisoformat(terms["end_date"]),
-        approved_at=when)
-    _insert(session, agreement, PolicyError(f"Proposal {proposal_id} has already been enacted as an agreement."))
-    record_event(session, actor=actor, action="policy.agreement_approved", subject_type="agreement",
-                 subject_id=agreement.id,
-                 details={"agreement_id": agreement.id, "proposal_id": proposal_id,
-                          "counterparty": agreement.counterparty_name,
-                          "counterparty_identifier": agreement.counterparty_identifier,
-                          "terms_hash": agreement.terms_hash, "start_date": terms["start_date"],
-                          "end_date": terms["end_date"]}, now=when)
-    return agreement
-
-
-def list_agreements(session: Session) -> list[Agreement]:
-    """Every agreement, newest approval first."""
-    return list(session.execute(select(Agreement).order_by(Agreement.approved_at.desc(), Agreement.id.desc()))
-                .scalars())
-
-
-def agreement_status(agreement: Agreement, today: date) -> AgreementStatus:
-    """Derived from the dates and the suspension, never stored: nothing depends on a job having run.
-    Both dates are included in the term."""
-    if agreement.suspended_at is not None:
-        return "suspended"
-    if today < agreement.start_date:
-        return "upcoming"
-    if today > agreement.end_date:
-        return "expired"
-    return "active"
-
-
-def suspend_agreement(session: Session, agreement: Agreement, *, actor: Member | None, reason: str,
-                      now: datetime | None = None) -> Agreement:
-    """Stop an agreement before its end (a breach, a court order); the reason is public in the audit log."""
-    _require_steward(actor, "suspend agreements")
-    reason = (reason or "").strip()
-    when = _now(now)
-    if not reason:
-        raise PolicyError("Give a reason for the suspension.", {"reason": "Give a reason for the suspension."})
-    if len(reason) > MAX_REASON:
-        raise PolicyError("The reason is too long.", {"reason": f"The reason must be at most {MAX_REASON} characters."})
-    status = agreement_status(agreement, when.date())
-    if status in ("suspended", "expired"):
-        raise PolicyError(f"The agreement with {agreement.counterparty_name} is already {status}.")
-    agreement.suspended_at = when
-    agreement.suspension_reason = reason
-    session.flush()
-    record_event(session, actor=actor, action="policy.agreement_suspended", subject_type="agreement",
-                 subject_id=agreement.id, details={"agreement_id": agreement.id, "reason": reason}, now=when)
-    return agreement
 
 
 # ---------------------------------------------------------------- integrity
 
 
-def _logged(session: Session, action: str, key: str) -> dict[str, Any]:
-    """``subject_id → details[key]`` of the audit entries with ``action``: the hashes as recorded at the time."""
+def _logged(session: Session, action: str) -> dict[str, dict[str, Any]]:
+    """``subject_id → details`` of the audit entries with ``action``: the hashes as recorded at the time."""
     stmt = select(AuditEntry.subject_id, AuditEntry.details).where(AuditEntry.action == action)
-    return {subject_id: (details or {}).get(key) for subject_id, details in session.execute(stmt)}
+    return {subject_id: details or {} for subject_id, details in session.execute(stmt)}
 
 
-def verify_policy_chain(session: Session) -> list[str]:
+SignatureCheck = Callable[[str, bytes, str | None, str | None], list[str]]
+
+
+def _signature_check(session: Session, public_key: str | None) -> SignatureCheck:
+    """Checks one stored signature against the cooperative's public key: ``public_key`` if given, else
+    the site's own key. A session without the site's keys (an offline copy of the database) checks
+    each signature against the key stored with it, and the caller compares that key with the one
+    published at ``/.well-known/dataguild-keys.json``."""
+    if public_key is None and session.info.get(SESSION_INFO_KEY) is not None:
+        public_key = site_keys(session).bls_public_hex
+
+    def check(name: str, message: bytes, signature: str | None, signing_key: str | None) -> list[str]:
+        if not signature or not signing_key:
+            return [f"{name} is not signed"]
+        if public_key is not None and signing_key != public_key:
+            return [f"{name} was signed by the key {signing_key[:16]}…, not by the cooperative's key "
+                    f"{public_key[:16]}…"]
+        try:
+            verify_bls(signing_key, message, signature)
+        except CryptoError:
+            return [f"{name} has a signature that does not verify (the signed record or the signature changed)"]
+        return []
+
+    return check
+
+
+def verify_policy_chain(session: Session, *, check_signatures: bool = True,
+                        public_key: str | None = None) -> list[str]:
     """Problems with the stored policy, in plain words ([] when intact): a missing version, a version
-    whose hash no longer matches its content, a broken link to the previous version, a hash that differs
-    from the one the audit log recorded at enactment, an agreement whose terms changed after approval."""
+    whose hash no longer matches its content (election fields included), a broken link to the previous
+    version, a hash that differs from the one the audit log recorded at enactment, an agreement whose
+    terms or provenance changed after approval, and (``check_signatures``) a missing signature, one by
+    another key or one that does not verify. A BLS verification takes about half a second in pure
+    Python: this is an audit check (CLI, tests), never something to run on a page view."""
     problems: list[str] = []
-    logged = _logged(session, "policy.version_enacted", "document_hash")
+    logged = _logged(session, "policy.version_enacted")
+    check = _signature_check(session, public_key) if check_signatures else None
+    keys_seen: set[str] = set()
     fresh = {"populate_existing": True}  # check what is stored now, not objects this session loaded earlier
     for line, label in LINE_LABELS.items():
         versions = list(session.execute(select(PolicyVersion).where(PolicyVersion.line == line)
@@ -396,19 +411,41 @@ def verify_policy_chain(session: Session) -> list[str]:
             name = f"{label} version {version.number}"
             recomputed = version_hash(line=line, number=version.number, document=version.document,
                                       previous_hash=version.previous_hash, proposal_id=version.proposal_id,
+                                      election_id=version.election_id,
+                                      election_record_hash=version.election_record_hash,
                                       adopted_at=version.adopted_at)
             if recomputed != version.document_hash:
                 problems.append(f"{name} was changed after it was enacted (its hash no longer matches its content)")
             if version.previous_hash != previous_hash:
                 problems.append(f"{name} does not link to the version before it (previous hash mismatch)")
-            if logged.get(f"{line}/{version.number}") != version.document_hash:
+            if logged.get(f"{line}/{version.number}", {}).get("document_hash") != version.document_hash:
                 problems.append(f"{name} does not match the hash the audit log recorded when it was enacted")
+            if check is not None:
+                problems += check(name, policy_version_message(line, version.number, version.document_hash),
+                                  version.signature, version.signing_key)
+                keys_seen.add(version.signing_key or "")
             previous_hash = version.document_hash
-    approved = _logged(session, "policy.agreement_approved", "terms_hash")
-    for agreement in session.execute(select(Agreement).order_by(Agreement.id).execution_options(**fresh)).scalars():
-        name = f"the agreement with {agreement.counterparty_name} (#{agreement.id})"
-        if sha256_hex(agreement.terms) != agreement.terms_hash:
-            problems.append(f"{name} was changed after approval (its terms no longer match their hash)")
-        if approved.get(str(agreement.id)) != agreement.terms_hash:
-            problems.append(f"{name} does not match the terms hash the audit log recorded when it was approved")
+    from governance.policy.agreements import agreement_problems
+
+    agreements = list(session.execute(select(Agreement).order_by(Agreement.id).execution_options(**fresh)).scalars())
+    problems += agreement_problems(agreements, logged=_logged(session, "policy.agreement_approved"),
+                                   check_signature=check or (lambda *_: []))
+    keys_seen |= {a.signing_key or "" for a in agreements} if check is not None else set()
+    keys_seen.discard("")
+    if len(keys_seen) > 1:
+        problems.append(f"the policy is signed with {len(keys_seen)} different keys; the cooperative has one")
     return problems
+
+
+# The agreement services moved to governance.policy.agreements (which imports this module); callers
+# that import them from here get them on first use, without an import cycle.
+_AGREEMENT_NAMES = frozenset({"enact_deal", "list_agreements", "get_agreement", "agreement_status",
+                              "suspend_agreement", "agreement_record_hash"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _AGREEMENT_NAMES:
+        from governance.policy import agreements
+
+        return getattr(agreements, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

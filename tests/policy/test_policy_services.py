@@ -216,6 +216,7 @@ def _independent_hash(version: PolicyVersion) -> str:
     return hashlib.sha256(rfc8785.dumps({
         "line": version.line, "number": version.number, "document": version.document,
         "previous_hash": version.previous_hash, "proposal_id": version.proposal_id,
+        "election_id": version.election_id, "election_record_hash": version.election_record_hash,
         "adopted_at": version.adopted_at.strftime("%Y-%m-%dT%H:%M:%SZ")})).hexdigest()
 
 
