@@ -9,6 +9,7 @@ what it read in our JSON-LD exports:
 * ``action``: our code (``train_generative_model``) or its IRI (``https://dataguild.org/ns/odrl#trainGenerativeModel``);
 * ``dataset``: the catalogue slug (``ride-logs``) or its IRI ``{base}/datasets/ride-logs``;
 * ``purpose``: a DPV IRI (``https://w3id.org/dpv#AcademicResearch``), ``dpv:AcademicResearch`` or the short name;
+* ``region``: ``EU``, ``EEA``, an ISO 3166-1 alpha-2 code, or the profile's IRI for it (``...#region-DE``);
 * ``time``: ISO 8601 with a time zone (``2027-03-01T12:00:00Z``, ``...+01:00``); a date alone means 00:00 UTC.
 """
 
@@ -19,10 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from governance.policy.vocabulary import ACTIONS, DPV, PARTY_CATEGORIES, PURPOSES, REGIONS
+from governance.policy.vocabulary import ACTIONS, DPV, PARTY_CATEGORIES, PROFILE, PURPOSES, REGIONS
 
 REQUEST_FIELDS = ("party", "action", "dataset", "purpose", "time", "cohort_size", "region", "party_category")
 MAX_PARTY = 500
+#: Regions as the ODRL exports name them (``spatial`` right operands declared in the profile).
+REGION_PREFIX = PROFILE + "region-"
 
 
 class BadDecisionRequest(ValueError):
@@ -173,10 +176,12 @@ def _cohort_size(value: Any) -> int | None:
 def _region(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or value.strip().upper() not in REGIONS:
+    code = value.strip().removeprefix(REGION_PREFIX).upper() if isinstance(value, str) else None
+    if code not in REGIONS:
         raise BadDecisionRequest(f"Unknown region {value!r}: give EU, EEA or an ISO 3166-1 country code of "
-                                 f"the list ({', '.join(sorted(REGIONS))}).", "region")
-    return value.strip().upper()
+                                 f"the list ({', '.join(sorted(REGIONS))}), or its IRI ({REGION_PREFIX}DE).",
+                                 "region")
+    return code
 
 
 def _party_category(value: Any) -> str | None:

@@ -1,0 +1,266 @@
+"""``POST /api/v1/policy/decide`` through the test client on the real database (SQLite, and PostgreSQL
+when configured): what is in force at the request's time, whose agreements apply, the party's
+category, and the 400/415 answers to bad requests."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from governance.audit.models import AuditEntry
+from governance.policy.bodies import DataUseRuleBody, DealBody
+from governance.policy.models import Agreement
+from governance.policy.services import (
+    add_dataset,
+    enact_deal,
+    enact_rule_changes,
+    get_dataset,
+    retire_dataset,
+    suspend_agreement,
+)
+from governance.policy.vocabulary import DPV, PROFILE
+from tests.conftest import fetch_all, make_member
+from tests.policy.samples import deal_json, prohibition_json, rule_json
+
+BASE = "http://localhost"
+URL = "/api/v1/policy/decide"
+EXAMPLE_AI = "https://example.ai"
+OLD_PARTNER = "https://old-partner.example"
+PAUSED = "https://paused.example"
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _deal(identifier: str, name: str, start: str, end: str, **overrides):
+    counterparty = {"name": name, "identifier": identifier, "contact": "", "category": "commercial"}
+    return DealBody.from_json(deal_json(counterparty=counterparty, start_date=start, end_date=end, **overrides))
+
+
+@pytest.fixture
+def catalogue(db_session):
+    for slug, title in (("ride-logs", "Ride logs"), ("chat-transcripts", "Chat transcripts"),
+                        ("old-surveys", "Old surveys")):
+        add_dataset(db_session, actor=None, slug=slug, title=title, now=_at("2026-01-01T00:00:00"))
+    db_session.commit()
+
+
+@pytest.fixture
+def policy(db_session, catalogue):
+    """Data-use v1 (10 Jan 2027): academics may aggregate ride logs; v2 (1 June 2027) adds a ban on
+    training generative models. Example AI's deal runs through 2027; an older deal ended in June 2026;
+    a third is suspended on 1 April 2027."""
+    steward = make_member(db_session, "steward@example.org", roles=("member", "steward"), commit=False)
+    research = rule_json(constraints={"min_cohort_size": 50, "retention_days": 365, "not_before": None,
+                                      "not_after": None, "regions": []},
+                         purposes=[DPV + "ResearchAndDevelopment"], datasets=["ride-logs", "old-surveys"])
+    enact_rule_changes(db_session, actor=None, body=DataUseRuleBody.from_json(
+        {"changes": [{"op": "add", "rule": research}]}), proposal_id=11, now=_at("2027-01-10T09:00:00"))
+    enact_rule_changes(db_session, actor=None, body=DataUseRuleBody.from_json(
+        {"changes": [{"op": "add", "rule": prohibition_json(datasets=["*"])}]}), proposal_id=12,
+        now=_at("2027-06-01T09:00:00"))
+    current = enact_deal(db_session, actor=None, deal=_deal(EXAMPLE_AI, "Example AI", "2027-01-01", "2027-12-31"),
+                         proposal_id=21, now=_at("2026-12-15T10:00:00"))
+    old = enact_deal(db_session, actor=None, proposal_id=22, now=_at("2026-01-02T10:00:00"), deal=_deal(
+        OLD_PARTNER, "Old Partner", "2026-01-01", "2026-06-30",
+        permitted=[{"action": "aggregate", "purposes": [DPV + "ServiceProvision"]}], min_cohort_size=None))
+    paused = enact_deal(db_session, actor=None, deal=_deal(PAUSED, "Paused Ltd", "2027-01-01", "2027-12-31"),
+                        proposal_id=23, now=_at("2026-12-20T10:00:00"))
+    suspend_agreement(db_session, paused, actor=steward, reason="Breach of the reporting duty.",
+                      now=_at("2027-04-01T00:00:00"))
+    retire_dataset(db_session, get_dataset(db_session, "old-surveys"), actor=steward, now=_at("2027-02-01T00:00:00"))
+    db_session.commit()
+    return {"current": current.id, "old": old.id, "paused": paused.id}
+
+
+def _ask(client, **fields):
+    body = {"party": EXAMPLE_AI, "action": "train_ai_model", "dataset": "ride-logs",
+            "purpose": "CommercialResearch", "time": "2027-03-01T12:00:00Z", "cohort_size": 150, **fields}
+    response = client.post(URL, json={k: v for k, v in body.items() if v is not None})
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Cache-Control"] == "no-store"
+    return response
+
+
+def _uids(answer):
+    return [p["uid"] for p in answer["policies"]]
+
+
+def test_agreement_permits_its_party_with_duties_and_the_versions_consulted(client, policy):
+    response = _ask(client)
+    assert response.status_code == 200, response.json
+    answer = response.json
+    deal = f"{BASE}/deals/{policy['current']}/agreement"
+    assert answer["decision"] == "permit"
+    assert answer["permitted"] is True
+    assert answer["rules"] == [f"{deal}#permission-1"]
+    assert [d["kind"] for d in answer["duties"]] == ["compensate", "delete_after", "report_every", "submit_to_audit"]
+    assert _uids(answer) == [f"{BASE}/policy/data-use/v1", deal]
+    set_v1 = answer["policies"][0]
+    assert (set_v1["version"], set_v1["adopted_at"], set_v1["proposal"]) == (1, "2027-01-10T09:00:00Z",
+                                                                             f"{BASE}/proposals/11")
+    assert set_v1["document"] == f"{BASE}/policy/data-use/v1.jsonld"
+    assert answer["policies"][1]["agreement"] == policy["current"]
+    assert answer["request"]["party_category"] == "commercial"
+    assert answer["request"]["party_category_source"] == "agreement"
+    assert answer["time"] == "2027-03-01T12:00:00Z"
+
+
+def test_the_data_use_version_in_force_at_the_time_decides(client, policy):
+    before_ban = _ask(client, action="train_generative_model", time="2027-05-31T23:59:59Z").json
+    assert before_ban["decision"] == "permit"
+    assert _uids(before_ban)[0] == f"{BASE}/policy/data-use/v1"
+    after_ban = _ask(client, action="train_generative_model", time="2027-06-01T09:00:00Z").json
+    assert after_ban["decision"] == "deny"
+    assert [r["id"] for r in after_ban["reasons"]] == [f"{BASE}/policy/data-use/v2#rule-no-genai-training"]
+    assert _uids(after_ban)[0] == f"{BASE}/policy/data-use/v2"
+    before_any_version = _ask(client, time="2027-01-05T00:00:00Z").json
+    assert before_any_version["decision"] == "permit"
+    assert _uids(before_any_version) == [f"{BASE}/deals/{policy['current']}/agreement"]
+
+
+def test_an_expired_agreement_no_longer_applies(client, policy):
+    fields = {"party": OLD_PARTNER, "action": "aggregate", "purpose": "ServiceOptimisation", "cohort_size": None}
+    during = _ask(client, time="2026-06-30T23:00:00Z", **fields).json
+    assert during["decision"] == "permit"
+    assert during["rules"] == [f"{BASE}/deals/{policy['old']}/agreement#permission-1"]
+    after = _ask(client, time="2026-07-01T00:00:00Z", **fields).json
+    assert after["decision"] == "not_applicable"
+    assert after["permitted"] is False
+    assert _uids(after) == []
+    assert "Treat this as a refusal" in after["explanation"][0]
+
+
+def test_a_suspended_agreement_stops_at_its_suspension(client, policy):
+    deal = f"{BASE}/deals/{policy['paused']}/agreement"
+    assert _ask(client, party=PAUSED, time="2027-03-31T23:59:59Z").json["rules"] == [f"{deal}#permission-1"]
+    at_suspension = _ask(client, party=PAUSED, time="2027-04-01T00:00:00Z").json
+    assert at_suspension["decision"] == "not_applicable"
+    assert deal not in _uids(at_suspension)
+
+
+def test_agreements_apply_only_to_their_counterparty(client, policy):
+    answer = _ask(client, party="https://someone-else.example").json
+    assert answer["decision"] == "not_applicable"
+    assert _uids(answer) == [f"{BASE}/policy/data-use/v1"]
+    assert _ask(client, party="https://EXAMPLE.ai/").json["decision"] == "permit"
+
+
+def test_a_category_rule_needs_the_category_and_missing_attributes_fail_closed(client, policy):
+    research = {"party": "https://uni.example", "action": "aggregate", "purpose": "AcademicResearch",
+                "cohort_size": 60}
+    unknown = _ask(client, **research).json
+    assert unknown["decision"] == "deny"
+    assert [(r["constraint"], r["status"]) for r in unknown["reasons"]] == [("assignee", "missing")]
+    stated = _ask(client, party_category="academic", **research).json
+    assert stated["decision"] == "permit"
+    assert stated["request"]["party_category_source"] == "request"
+    assert stated["rules"] == [f"{BASE}/policy/data-use/v1#rule-research-only"]
+    assert [(d["kind"], d.get("days")) for d in stated["duties"]] == [("delete_after", 365), ("attribute", None)]
+    no_cohort = _ask(client, party_category="academic", **{**research, "cohort_size": None}).json
+    assert no_cohort["decision"] == "deny"
+    assert no_cohort["reasons"][0]["leftOperand"] == PROFILE + "cohortSize"
+
+
+def test_a_stated_category_must_agree_with_the_party_agreement(client, policy):
+    assert _ask(client, party_category="commercial").status_code == 200
+    response = _ask(client, party_category="academic")
+    assert response.status_code == 400
+    assert response.json["error"]["field"] == "party_category"
+    assert f"Agreement #{policy['current']} records" in response.json["error"]["message"]
+
+
+def test_iris_are_accepted_for_action_dataset_purpose_and_region(client, policy):
+    answer = _ask(client, action=PROFILE + "trainAIModel", dataset=f"{BASE}/datasets/ride-logs",
+                  purpose=DPV + "CommercialResearch", region=PROFILE + "region-DE").json
+    assert answer["decision"] == "permit"
+    assert answer["request"]["region"] == "DE"
+
+
+def test_a_retired_dataset_can_still_be_asked_about(client, policy):
+    answer = _ask(client, party="https://uni.example", party_category="academic", action="aggregate",
+                  dataset="old-surveys", purpose="AcademicResearch", cohort_size=60).json
+    assert answer["decision"] == "permit"
+
+
+@pytest.mark.parametrize(("fields", "field", "words"), [
+    ({"action": "fly"}, "action", "Unknown action 'fly'"),
+    ({"dataset": "moon-rocks"}, "dataset", "Unknown dataset 'moon-rocks'"),
+    ({"time": "next tuesday"}, "time", "is not an ISO 8601 time"),
+    ({"time": "2027-03-01T12:00:00"}, "time", "has no time zone"),
+    ({"party": ""}, "party", "Give the party"),
+    ({"cohort_size": -3}, "cohort_size", "positive whole number"),
+    ({"cohort_size": "many"}, "cohort_size", "positive whole number"),
+    ({"purpose": "https://w3id.org/dpv#Astrology"}, "purpose", "Unknown purpose"),
+    ({"region": "Mars"}, "region", "Unknown region"),
+    ({"party_category": "pirates"}, "party_category", "Unknown party category"),
+    ({"verbose": True}, "verbose", "Unknown field 'verbose'"),
+])
+def test_bad_requests_get_400_naming_the_field_and_write_nothing(client, catalogue, db_session, fields, field,
+                                                                 words):
+    before = fetch_all(db_session, select(func.count()).select_from(AuditEntry))
+    response = _ask(client, **fields)
+    assert response.status_code == 400
+    assert response.json["error"]["field"] == field
+    assert words in response.json["error"]["message"]
+    assert fetch_all(db_session, select(func.count()).select_from(AuditEntry)) == before
+
+
+def test_missing_party_is_a_400(client, catalogue):
+    response = client.post(URL, json={"action": "use", "dataset": "ride-logs", "purpose": "AcademicResearch",
+                                      "time": "2027-03-01T00:00:00Z"})
+    assert response.status_code == 400
+    assert response.json == {"error": {"message": response.json["error"]["message"], "field": "party"}}
+    assert response.json["error"]["message"].startswith("Give the party")
+
+
+@pytest.mark.parametrize(("data", "status", "words"), [
+    ("{not json", 400, "not valid JSON"),
+    ("[1, 2]", 400, "must be a JSON object"),
+    ("null", 400, "must be a JSON object"),
+    ("", 400, "not valid JSON"),
+])
+def test_a_body_that_is_not_a_json_object_is_a_400(client, data, status, words):
+    response = client.post(URL, data=data, content_type="application/json")
+    assert response.status_code == status
+    assert words in response.json["error"]["message"]
+    assert response.json["error"]["field"] is None
+
+
+def test_a_body_not_declared_as_json_is_a_415(client):
+    response = client.post(URL, data={"party": EXAMPLE_AI, "action": "use"})
+    assert response.status_code == 415
+    assert "Content-Type: application/json" in response.json["error"]["message"]
+    assert client.post(URL, data='{"party": "x"}', content_type="text/plain").status_code == 415
+
+
+def test_the_api_needs_no_csrf_token_and_no_login_but_only_answers_post(app, client, policy):
+    assert app.config.get("WTF_CSRF_ENABLED", True) is not False  # CSRF is on: the API is exempt, not the site
+    assert client.post("/login", data={"email": "x@example.org", "password": "y"}).status_code == 400
+    assert _ask(client).status_code == 200
+    assert client.get(URL).status_code == 405
+
+
+def test_the_answer_is_the_same_on_every_backend_for_a_whole_table(client, policy):
+    """A compact table through HTTP: each line is (fields, decision)."""
+    table = [
+        ({}, "permit"),
+        ({"action": "sell"}, "deny"),  # the deal prohibits selling copies
+        ({"dataset": "chat-transcripts"}, "not_applicable"),
+        ({"purpose": "AcademicResearch"}, "deny"),
+        ({"cohort_size": 99}, "deny"),
+        ({"time": "2028-01-01T00:00:00Z"}, "not_applicable"),
+        ({"time": "2027-12-31T23:59:59Z", "action": "train_generative_model"}, "deny"),
+    ]
+    assert [_ask(client, **fields).json["decision"] for fields, _ in table] == [want for _, want in table]
+
+
+def test_agreement_rows_are_left_untouched(client, policy, db_session):
+    _ask(client)
+    rows = fetch_all(db_session, select(Agreement).order_by(Agreement.id))
+    assert [(a.id, a.start_date) for a in rows] == [(policy["current"], date(2027, 1, 1)),
+                                                    (policy["old"], date(2026, 1, 1)),
+                                                    (policy["paused"], date(2027, 1, 1))]
