@@ -64,6 +64,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "governance.constitution.views:bp",
     "governance.policy.views:bp",
     "proposals.views:bp",
+    "governance.api.views:bp",
 )
 
 
