@@ -66,6 +66,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "governance.payouts.views:bp",
     "proposals.views:bp",
     "governance.api.views:bp",
+    "governance.policy.check_views:bp",
 )
 
 
