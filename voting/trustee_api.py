@@ -1,0 +1,175 @@
+"""The trustees' JSON API, used by ``dataguild trustee ...`` (see docs/trustees.md).
+
+``Authorization: Bearer <personal token>`` on every request (no cookies are read, so it is exempt
+from CSRF). Errors are ``{"error": {"message": ..., "field": ...}}`` with 400 (malformed or invalid
+message: the message says which check failed), 401 (missing, unknown or revoked token), 403 (not a
+trustee of that committee), 404 (no such committee) and 409 (wrong step, or submitted already).
+
+- ``GET  /api/v1/trustee/committees``                    the committees I sit on
+- ``GET  /api/v1/trustee/committees/<id>``               the ceremony state (``?all_shares=1``: every
+  encrypted share, to recompute the joint key)
+- ``POST /api/v1/trustee/committees/<id>/announcement``  ``{"announcement", "bls_public_key", "bls_pop"}``
+- ``POST /api/v1/trustee/committees/<id>/dealing``       ``{"commitment", "shares": [...]}``
+- ``POST /api/v1/trustee/committees/<id>/confirmation``  ``{"complaints": [...]}`` (empty: all shares good)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.orm import Session
+
+from governance import db
+from governance.app import csrf
+from governance.members.models import Member
+from governance.sitecontext import utcnow
+from voting import ceremony_services
+from voting.committee_models import MessageKind, TrusteeCommittee
+from voting.committee_services import (
+    NotATrustee,
+    authenticate_token,
+    committees_of,
+    complaint_rows,
+    get_committee,
+    messages_of,
+    next_step,
+    seat_of,
+)
+from voting.errors import NotPermitted, VotingError
+
+bp = Blueprint("trustee_api", __name__, url_prefix="/api/v1/trustee")
+csrf.exempt(bp)  # bearer tokens, no cookies: a forged cross-site request cannot carry the token
+
+MAX_BODY = 2_000_000  # a dealing for 255 trustees is about 100 kB
+
+
+def _json(data: Any, status: int = 200) -> tuple[Response, int]:
+    response = jsonify(data)
+    response.headers["Cache-Control"] = "no-store"
+    return response, status
+
+
+def _error(status: int, message: str, field: str | None = None) -> tuple[Response, int]:
+    return _json({"error": {"message": message, "field": field}}, status)
+
+
+def _refused(exc: VotingError) -> tuple[Response, int]:
+    status = 403 if isinstance(exc, NotPermitted) else getattr(exc, "status", 400)
+    return _error(status, exc.message, getattr(exc, "field", None) or None)
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _trustee(session: Session) -> Member:
+    return authenticate_token(session, _bearer(), now=utcnow())
+
+
+def _committee_row(committee: TrusteeCommittee, member: Member) -> dict[str, Any]:
+    seat = seat_of(committee, member)
+    assert seat is not None
+    return {"id": committee.id, "name": committee.name, "k": committee.k, "n": committee.n,
+            "status": committee.status.value, "my_index": seat.trustee_index, "next_step": next_step(committee, seat)}
+
+
+def ceremony_state(session: Session, committee: TrusteeCommittee, member: Member, *,
+                   all_shares: bool = False) -> dict[str, Any]:
+    """Everything public about the ceremony, plus the shares addressed to ``member``."""
+    seat = seat_of(committee, member)
+    if seat is None:
+        raise NotATrustee(f"You are not a trustee of committee “{committee.name}”.")
+    shares = messages_of(session, committee, MessageKind.ENCRYPTED_SHARE)
+    complaint_payloads = {(m.from_index, m.to_index): m.payload
+                          for m in messages_of(session, committee, MessageKind.COMPLAINT)}
+    state: dict[str, Any] = {
+        "committee": {"id": committee.id, "name": committee.name, "k": committee.k, "n": committee.n,
+                      "status": committee.status.value, "failure_reason": committee.failure_reason,
+                      "ceremony": {"fingerprint": committee.fingerprint, "n": committee.n, "k": committee.k}},
+        "me": {"index": seat.trustee_index, "next_step": next_step(committee, seat)},
+        "trustees": [{"index": t.trustee_index, "name": t.member.name,
+                      "announced": t.announcement is not None, "dealt": t.commitment is not None,
+                      "confirmed": t.confirmed_at is not None, "complaints_filed": t.complaints_filed,
+                      "disqualified": t.disqualified_reason, "bls_public_key": t.bls_public_key,
+                      "bls_pop": t.bls_pop} for t in committee.trustees],
+        "announcements": [t.announcement for t in committee.trustees if t.announcement is not None],
+        "commitments": [t.commitment for t in committee.trustees if t.commitment is not None],
+        "shares_to_me": [m.payload for m in shares if m.to_index == seat.trustee_index],
+        "complaints": [{"complaint": complaint_payloads[(c.recipient, c.dealer)], "upheld": c.upheld,
+                        "verdict": c.verdict} for c in complaint_rows(session, committee)],
+        "joint_key": committee.joint_key,
+    }
+    if all_shares:
+        state["encrypted_shares"] = [m.payload for m in shares]
+    return state
+
+
+@bp.get("/committees")
+def my_committees() -> tuple[Response, int]:
+    session = db.session()
+    try:
+        member = _trustee(session)
+    except VotingError as exc:
+        return _refused(exc)
+    rows = [_committee_row(committee, member) for committee, _seat in committees_of(session, member)]
+    session.commit()  # the token's last use
+    return _json({"committees": rows})
+
+
+@bp.get("/committees/<int:committee_id>")
+def committee_state(committee_id: int) -> tuple[Response, int]:
+    session = db.session()
+    try:
+        member = _trustee(session)
+        state = ceremony_state(session, get_committee(session, committee_id), member,
+                               all_shares=request.args.get("all_shares") == "1")
+    except VotingError as exc:
+        session.rollback()
+        return _refused(exc)
+    session.commit()
+    return _json(state)
+
+
+def _submit(committee_id: int, step: Callable[..., Any]) -> tuple[Response, int]:
+    session = db.session()
+    try:
+        member = _trustee(session)
+    except VotingError as exc:
+        return _refused(exc)
+    if (request.content_length or 0) > MAX_BODY:
+        return _error(413, "The request body is too large.")
+    if not request.is_json:
+        return _error(415, "Send the request as JSON with the header Content-Type: application/json.")
+    try:
+        payload = json.loads(request.get_data(as_text=True))
+    except ValueError:
+        return _error(400, "The request body is not valid JSON.")
+    try:
+        step(session, committee_id, member, payload, now=utcnow())
+        committee = get_committee(session, committee_id)
+        body = {"ok": True, "committee": _committee_row(committee, member)}
+    except VotingError as exc:
+        session.rollback()
+        return _refused(exc)
+    session.commit()
+    return _json(body)
+
+
+@bp.post("/committees/<int:committee_id>/announcement")
+def post_announcement(committee_id: int) -> tuple[Response, int]:
+    return _submit(committee_id, ceremony_services.submit_announcement)
+
+
+@bp.post("/committees/<int:committee_id>/dealing")
+def post_dealing(committee_id: int) -> tuple[Response, int]:
+    return _submit(committee_id, ceremony_services.submit_dealing)
+
+
+@bp.post("/committees/<int:committee_id>/confirmation")
+def post_confirmation(committee_id: int) -> tuple[Response, int]:
+    return _submit(committee_id, ceremony_services.submit_confirmation)
