@@ -77,6 +77,9 @@ def seed_demo(session: Session, *, hasher: PasswordHasher, site: SiteSettings) -
     from proposals.demo import seed_proposals
 
     seed_proposals(session, members=members, now=utcnow(), base_url=site.base_url)
+    from governance.payouts.demo import seed_payouts
+
+    seed_payouts(session, members=members, now=utcnow())
     session.flush()
     return True
 
