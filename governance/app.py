@@ -68,6 +68,8 @@ BLUEPRINTS: tuple[str, ...] = (
     "proposals.views:bp",
     "governance.api.views:bp",
     "governance.policy.check_views:bp",
+    "voting.committee_views:bp",
+    "voting.trustee_api:bp",
 )
 
 
