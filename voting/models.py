@@ -131,7 +131,7 @@ class TreeHead(Base):
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id", ondelete="CASCADE"), nullable=False)
     size: Mapped[int] = mapped_column(Integer, nullable=False)
     root: Mapped[str] = mapped_column(String(64), nullable=False)
-    timestamp: Mapped[int] = mapped_column(BigInteger, nullable=False)  # seconds since the epoch, as signed
+    timestamp: Mapped[int] = mapped_column(BigInteger, nullable=False)  # Unix time in milliseconds, as signed
     signature: Mapped[str] = mapped_column(String(192), nullable=False)
     signing_key: Mapped[str] = mapped_column(String(96), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
