@@ -57,6 +57,7 @@ from governance.operations.demo import demo_command  # noqa: E402
 from governance.operations.keys import keys_cli  # noqa: E402
 from governance.operations.migrate import db_cli  # noqa: E402
 from governance.operations.serve import serve_command  # noqa: E402
+from governance.policy.cli import policy_cli  # noqa: E402
 from proposals.cli import tick_command  # noqa: E402
 
 main.add_command(db_cli)
@@ -68,3 +69,4 @@ main.add_command(audit_cli)
 main.add_command(constitution_cli)
 main.add_command(tick_command)
 main.add_command(keys_cli)
+main.add_command(policy_cli)
