@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 
@@ -305,3 +307,33 @@ def test_statements_are_immutable(world, db_session):
     with pytest.raises(ImmutableStatement):
         db_session.flush()
     db_session.rollback()
+
+
+def test_pages_have_unique_element_ids(world):
+    statement_id = _full_statement(world)
+    for url in ("/payouts", f"/payouts/statements/{statement_id}", "/payouts/mine"):
+        ids = Counter(re.findall(r'\sid="([^"]+)"', world["client"].get(url).data.decode()))
+        assert [i for i, n in ids.items() if n > 1] == [], url
+
+
+def test_csv_export_cannot_smuggle_spreadsheet_formulas(db_session, world):
+    make_member(db_session, "eve@example.org", name="=HYPERLINK(\"http://evil\")")
+    client = world["client"]
+    assert record(client, world["agreement"], "10", "2025-01-15").status_code == 302
+    assert upload(client, CSV + "eve@example.org,1\n").status_code == 302
+    response = compute(client)
+    statement_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/payouts/statements/{statement_id}.csv").data.decode())))
+    [eve] = [row for row in rows if row["email"] == "eve@example.org"]
+    assert eve["name"] == "'=HYPERLINK(\"http://evil\")"
+
+
+def test_members_own_page_shows_no_one_elses_amount(world, db_session, app):
+    _full_statement(world)
+    lines = {line.member_id: line for line in fetch_all(db_session, select(PayoutLine))}
+    other = lines[world["ben"].id]
+    member_client = app.test_client()
+    login(member_client, "ana@example.org")
+    mine = member_client.get("/payouts/mine").data.decode()
+    assert f"{other.amount_cents // 100}.{other.amount_cents % 100:02d}" not in mine
+    assert "Ben" not in mine
