@@ -16,6 +16,7 @@ may state ``party_category`` itself; a stated category that contradicts the reco
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -89,9 +90,18 @@ def _agreement_details(agreement: Agreement, base_url: str) -> dict[str, Any]:
     return details
 
 
+def _party_identifier(session: Session, party: str, base_url: str) -> str:
+    """The exports name a counterparty whose identifier is not a web address ``{agreement}#counterparty``:
+    such an IRI stands for that agreement's identifier."""
+    match = re.fullmatch(re.escape(base_url) + r"/deals/(\d{1,9})/agreement#counterparty", party)
+    agreement = session.get(Agreement, int(match.group(1))) if match else None
+    return agreement.counterparty_identifier if agreement is not None else party
+
+
 def decide_checked_request(session: Session, request: DecisionRequest, *, base_url: str) -> Decision:
     """Decide an already parsed request. Raises :class:`BadDecisionRequest` when its ``party_category``
     contradicts the party's agreement."""
+    request = replace(request, party=_party_identifier(session, request.party, base_url))
     agreements = party_agreements(session, request.party)
     recorded = _recorded_category(agreements, request.time)
     source = "unknown"

@@ -10,17 +10,24 @@ import pytest
 from sqlalchemy import func, select
 
 from governance.audit.models import AuditEntry
+from governance.auth.passwords import password_hasher
+from governance.operations.demo import seed_demo
 from governance.policy.bodies import DataUseRuleBody, DealBody
+from governance.policy.decisions import in_force_at
 from governance.policy.models import Agreement
 from governance.policy.services import (
     add_dataset,
+    current_policy_version,
     enact_deal,
     enact_rule_changes,
     get_dataset,
+    list_agreements,
     retire_dataset,
+    rules_of,
     suspend_agreement,
 )
 from governance.policy.vocabulary import DPV, PROFILE
+from governance.sitecontext import SiteSettings
 from tests.conftest import fetch_all, make_member
 from tests.policy.samples import deal_json, prohibition_json, rule_json
 
@@ -264,3 +271,55 @@ def test_agreement_rows_are_left_untouched(client, policy, db_session):
     assert [(a.id, a.start_date) for a in rows] == [(policy["current"], date(2027, 1, 1)),
                                                     (policy["old"], date(2026, 1, 1)),
                                                     (policy["paused"], date(2027, 1, 1))]
+
+
+def test_a_counterparty_named_by_its_agreement_iri_is_that_agreement_party(client, db_session, catalogue):
+    """The exports name a counterparty whose address is not a valid IRI ``{agreement}#counterparty``."""
+    odd = "https://odd.example/{team}"
+    agreement = enact_deal(db_session, actor=None, deal=_deal(odd, "Odd Ltd", "2027-01-01", "2027-12-31"),
+                           proposal_id=31, now=_at("2026-12-15T10:00:00"))
+    db_session.commit()
+    uid = f"{BASE}/deals/{agreement.id}/agreement"
+    answer = _ask(client, party=f"{uid}#counterparty").json
+    assert answer["decision"] == "permit"
+    assert answer["request"]["party"] == odd
+    assert _ask(client, party=f"{BASE}/deals/999/agreement#counterparty").json["decision"] == "not_applicable"
+
+
+def test_the_demo_answers_for_its_agreements_and_its_prohibitions(app, client, db_session):
+    """On the demo cooperative: each agreement is consulted (and permits its first use) inside its term,
+    an expired one is no longer consulted today, and each prohibition of the policy in force denies."""
+    site = SiteSettings.from_config(app.config)
+    assert seed_demo(db_session, hasher=password_hasher({"ENV_NAME": "test"}), site=site)
+    db_session.commit()
+    agreements = [(a.id, a.counterparty_identifier, a.start_date, a.terms) for a in list_agreements(db_session)]
+    now = datetime.now(UTC)
+    live = {a.id for a in list_agreements(db_session) if in_force_at(a, now)}
+    version = current_policy_version(db_session, "data_use")
+    prohibitions = [r for r in rules_of(version) if r.effect == "prohibition"]
+    db_session.close()  # SQLite: no transaction may stay open across requests
+    assert agreements
+    assert prohibitions
+    for agreement_id, party, start, terms in agreements:
+        uid = f"{BASE}/deals/{agreement_id}/agreement"
+        use = terms["permitted"][0]
+        dataset = terms["datasets"][0] if terms["datasets"][0] != "*" else "ride-logs"
+        fields = {"party": party, "action": use["action"], "dataset": dataset, "purpose": use["purposes"][0],
+                  "cohort_size": 100_000, "region": "DE"}
+        in_term = _ask(client, time=f"{start.isoformat()}T12:00:00Z", **fields).json
+        assert in_term["decision"] == "permit", in_term["explanation"]
+        assert f"{uid}#permission-1" in in_term["rules"]
+        today = _ask(client, time=now.isoformat(), **fields).json
+        assert (uid in _uids(today)) is (agreement_id in live)
+    for rule in prohibitions:
+        dataset = rule.datasets[0] if rule.datasets[0] != "*" else "ride-logs"
+        party, category = "https://anyone.example", "commercial"
+        if rule.assignee is not None and rule.assignee.type == "party":
+            party, category = rule.assignee.value, None
+        elif rule.assignee is not None:
+            category = rule.assignee.value
+        answer = _ask(client, party=party, party_category=category, action=rule.action,
+                      dataset=dataset, purpose=rule.purposes[0] if rule.purposes else "ServiceProvision",
+                      time=now.isoformat(), cohort_size=100_000, region="DE").json
+        assert answer["decision"] == "deny"
+        assert f"{BASE}/policy/data-use/v{version.number}#rule-{rule.id}" in [r["id"] for r in answer["reasons"]]
