@@ -173,6 +173,9 @@ class Provenance:
     previous_hash: str | None = None
     signature: str | None = None
     signing_key: str | None = None
+    #: The stored document the hash covers (``{"rules": [...]}`` / ``{"formula": {...}}``), published as a
+    #: JSON literal so that anyone can recompute ``document_hash`` from the export alone.
+    document: Mapping[str, Any] | None = None
 
 
 def provenance_of(version: Any) -> Provenance:
@@ -180,7 +183,7 @@ def provenance_of(version: Any) -> Provenance:
     return Provenance(number=version.number, issued=version.adopted_at, proposal_id=version.proposal_id,
                       election_id=version.election_id, election_record_hash=version.election_record_hash,
                       document_hash=version.document_hash, previous_hash=version.previous_hash,
-                      signature=version.signature, signing_key=version.signing_key)
+                      signature=version.signature, signing_key=version.signing_key, document=version.document)
 
 
 def without_none(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -201,6 +204,7 @@ def version_provenance(base: str, provenance: Provenance, iri_of_number: Any) ->
         "previousHash": provenance.previous_hash,
         "signature": provenance.signature,
         "signingKey": provenance.signing_key,
+        "hashedDocument": dict(provenance.document) if provenance.document is not None else None,
     })
 
 

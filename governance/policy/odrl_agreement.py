@@ -14,6 +14,7 @@ IRIs, and the issue wants them in each rule too; so:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -63,6 +64,8 @@ class AgreementRecord:
     record_hash: str | None = None
     signature: str | None = None
     signing_key: str | None = None
+    #: The stored terms ``terms_hash`` covers, published as a JSON literal (recompute the hash from the export).
+    terms: Mapping[str, Any] | None = None
 
 
 def record_of(agreement: Any) -> AgreementRecord:
@@ -71,7 +74,7 @@ def record_of(agreement: Any) -> AgreementRecord:
         id=agreement.id, approved_at=agreement.approved_at, terms_hash=agreement.terms_hash,
         proposal_id=agreement.proposal_id, election_id=agreement.election_id,
         election_record_hash=agreement.election_record_hash, record_hash=agreement.record_hash,
-        signature=agreement.signature, signing_key=agreement.signing_key)
+        signature=agreement.signature, signing_key=agreement.signing_key, terms=agreement.terms)
 
 
 def counterparty_iri(uid: str, identifier: str) -> str:
@@ -151,6 +154,7 @@ def agreement_document(base: str, record: AgreementRecord, deal: DealBody) -> di
             "signature": record.signature,
             "signingKey": record.signing_key,
             "description": deal.notes or None,
+            "terms": dict(record.terms) if record.terms is not None else None,
         }),
         "permission": permissions,
     }

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from governance.policy.agreements import enact_deal
+from governance.policy.agreements import agreement_record_hash, enact_deal
 from governance.policy.bodies import DataUseRuleBody, DealBody, PayoutFormula
+from governance.policy.canonical import sha256_hex
 from governance.policy.jsonld import DATA_DIR, local_document
 from governance.policy.odrl import CONTEXT_URL
 from governance.policy.services import (
@@ -21,6 +22,7 @@ from governance.policy.services import (
     enact_payout_formula,
     enact_rule_changes,
     policy_version_message,
+    version_hash,
 )
 from governance.policy.services import agreement_message as agreement_signed_message
 from governance.signing import verify_bls
@@ -96,6 +98,36 @@ def test_versions_carry_provenance_and_a_signature_that_verifies(client, agreeme
     with pytest.raises(CryptoError):  # the signature is bound to its version
         verify_bls(second["signingKey"], policy_version_message(DATA_USE, 1, second["documentHash"]),
                    second["signature"])
+
+
+def recomputed_version_hash(line: str, document: dict[str, Any]) -> str:
+    """The version hash from nothing but the export (the recipe docs/policy.md gives)."""
+    proposal = document.get("wasDerivedFrom")
+    return version_hash(line=line, number=document["versionNumber"], document=document["hashedDocument"],
+                        previous_hash=document.get("previousHash"),
+                        proposal_id=int(proposal.rsplit("/", 1)[1]) if proposal else None,
+                        election_id=document.get("electionId"),
+                        election_record_hash=document.get("electionRecordHash"),
+                        adopted_at=datetime.strptime(document["issued"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC))
+
+
+def test_the_hash_chain_can_be_recomputed_from_the_exports_alone(client, agreement_id) -> None:
+    documents = [get_json(client, f"/policy/data-use/v{number}.jsonld")[1] for number in (1, 2)]
+    for document in documents:
+        assert recomputed_version_hash(DATA_USE, document) == document["documentHash"]
+    assert documents[1]["previousHash"] == documents[0]["documentHash"]
+    payout = get_json(client, "/policy/payout/v1.jsonld")[1]
+    assert recomputed_version_hash(PAYOUT, payout) == payout["documentHash"]
+    tampered = {**documents[1], "hashedDocument": {"rules": []}}
+    assert recomputed_version_hash(DATA_USE, tampered) != documents[1]["documentHash"]
+    agreement = get_json(client, f"/deals/{agreement_id}/agreement.jsonld")[1]
+    assert sha256_hex(agreement["terms"]) == agreement["termsHash"]
+    assert agreement_record_hash(
+        agreement_id=agreement_id, terms_hash=agreement["termsHash"],
+        proposal_id=int(agreement["wasDerivedFrom"].rsplit("/", 1)[1]), election_id=agreement["electionId"],
+        election_record_hash=agreement["electionRecordHash"],
+        approved_at=datetime.strptime(agreement["issued"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
+    ) == agreement["recordHash"]
 
 
 def test_payout_policy_current_and_versioned(client, agreement_id) -> None:

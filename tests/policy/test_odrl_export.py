@@ -63,30 +63,33 @@ def every_feature_rules() -> list[Rule]:
     )]
 
 
-def full_provenance(number: int = 3) -> Provenance:
+def full_provenance(number: int = 3, document: dict[str, Any] | None = None) -> Provenance:
     return Provenance(number=number, issued=datetime(2027, 2, 3, 4, 5, 6, tzinfo=UTC), proposal_id=12,
                       election_id=5, election_record_hash=HASH_A, document_hash=HASH_B, previous_hash=HASH_C,
-                      signature=SIGNATURE, signing_key=KEY)
+                      signature=SIGNATURE, signing_key=KEY, document=document)
 
 
 def sample_set() -> dict[str, Any]:
-    return data_use_set(BASE, full_provenance(), every_feature_rules())
+    rules = every_feature_rules()
+    return data_use_set(BASE, full_provenance(document={"rules": [rule.to_json() for rule in rules]}), rules)
 
 
 def sample_agreement(**deal_overrides: Any) -> dict[str, Any]:
-    record = AgreementRecord(id=4, approved_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC), terms_hash=HASH_A,
-                             proposal_id=21, election_id=9, election_record_hash=HASH_B, record_hash=HASH_C,
-                             signature=SIGNATURE, signing_key=KEY)
     overrides = {"datasets": ["health-diary", "ride-logs"],
                  "permitted": [{"action": "train_ai_model", "purposes": [DPV + "CommercialResearch"]},
                                {"action": "aggregate", "purposes": [DPV + "ResearchAndDevelopment",
                                                                    DPV + "ServiceOptimisation"]}],
                  "prohibited_actions": ["sell", "train_generative_model"], **deal_overrides}
-    return agreement_document(BASE, record, DealBody.from_json(deal_json(**overrides)))
+    deal = DealBody.from_json(deal_json(**overrides))
+    record = AgreementRecord(id=4, approved_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC), terms_hash=HASH_A,
+                             proposal_id=21, election_id=9, election_record_hash=HASH_B, record_hash=HASH_C,
+                             signature=SIGNATURE, signing_key=KEY, terms=deal.to_json())
+    return agreement_document(BASE, record, deal)
 
 
 def sample_payout() -> dict[str, Any]:
-    return payout_policy_document(BASE, full_provenance(2), PayoutFormula.from_json(formula_json()))
+    formula = PayoutFormula.from_json(formula_json())
+    return payout_policy_document(BASE, full_provenance(2, {"formula": formula.to_json()}), formula)
 
 
 #: Every golden file and the document it pins.
@@ -128,13 +131,14 @@ def test_set_carries_identity_profile_and_provenance() -> None:
     assert (document["electionId"], document["electionRecordHash"]) == (5, HASH_A)
     assert (document["documentHash"], document["previousHash"]) == (HASH_B, HASH_C)
     assert (document["signature"], document["signingKey"]) == (SIGNATURE, KEY)
+    assert document["hashedDocument"] == {"rules": [rule.to_json() for rule in every_feature_rules()]}
 
 
 def test_missing_provenance_is_left_out_not_written_as_null() -> None:
     bare = Provenance(number=1, issued=datetime(2027, 1, 1, tzinfo=UTC), document_hash=HASH_A)
     document = data_use_set(BASE, bare, every_feature_rules())
     for key in ("replaces", "wasDerivedFrom", "electionId", "electionRecordHash", "previousHash", "signature",
-                "signingKey"):
+                "signingKey", "hashedDocument"):
         assert key not in document
     assert None not in _all_values(document)
 
@@ -256,6 +260,7 @@ def test_agreement_provenance_and_counterparty() -> None:
     assert (document["electionId"], document["signature"], document["signingKey"]) == (9, SIGNATURE, KEY)
     assert (document["counterpartyName"], document["counterpartyIdentifier"]) == ("Example AI", "https://example.ai")
     assert document["counterpartyCategory"] == "dg:commercialParties"
+    assert DealBody.from_json(document["terms"]).counterparty.name == "Example AI"
     assert "status" not in document  # the document is immutable; whether it is in force is on the deal page
 
 
