@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 
 from tests.conftest import count_rows, csrf_token, make_member, reload
-from tests.voting.committee_helpers import NOW
+from tests.voting.committee_helpers import NOW, announcement_payload, appoint, ceremony_of
+from voting import ceremony_services as cs
 from voting import committee_services as svc
+from voting import trustee_client as tc
 from voting.committee_models import CommitteeStatus, CommitteeTrustee, TrusteeCommittee, TrusteeToken
+from voting.crypto import trustees as T
+from voting.trustee_api import ceremony_state
 
 
 def _committee(db_session, steward, trustees, k=1, name="Budget 2027"):
@@ -133,3 +137,38 @@ def test_tokens_are_created_shown_once_used_and_revoked(make_logged_in_client, d
     assert reload(db_session, TrusteeToken, row_id).revoked_at is not None
     assert client.get("/api/v1/trustee/committees", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     assert count_rows(db_session, CommitteeTrustee) == 0
+
+
+def test_the_progress_page_shows_steps_complaints_verdicts_and_the_joint_key(make_logged_in_client, db_session):
+    steward_client, steward = make_logged_in_client("member", "steward")
+    committee, seats = appoint(db_session, steward, 2, 1, prefix="w")
+    cid, ceremony = committee.id, ceremony_of(committee)
+    page = steward_client.get(f"/committees/{cid}").get_data(as_text=True)
+    assert page.count("not yet") == 6
+    for seat in seats:
+        cs.submit_announcement(db_session, cid, seat.member, announcement_payload(ceremony, seat.secrets), now=NOW)
+    db_session.commit()
+    for seat in seats:
+        state = ceremony_state(db_session, committee, seat.member)
+        seat.secrets, payload = tc.dealing_payload(ceremony, seat.secrets,
+                                                   tc.checked_roster(ceremony, state, seat.secrets))
+        cs.submit_dealing(db_session, cid, seat.member, payload, now=NOW)
+    db_session.commit()
+    cs.submit_confirmation(db_session, cid, seats[0].member, {"complaints": []}, now=NOW)
+    state = ceremony_state(db_session, committee, seats[1].member)
+    share = T.EncryptedShare.from_json(state["shares_to_me"][0])
+    roster = tc.checked_roster(ceremony, state, seats[1].secrets)
+    false = T.complain(ceremony, seats[1].secrets, roster, share).to_json()  # about a good share
+    cs.submit_confirmation(db_session, cid, seats[1].member, {"complaints": [false]}, now=NOW)
+    db_session.commit()
+    joint = svc.joint_key_of(db_session, cid)
+    db_session.rollback()
+    html = steward_client.get(f"/committees/{cid}").get_data(as_text=True)
+    assert "not yet" not in html
+    assert "Trustee 2 complained about the share dealer 1 sent it" in html
+    assert "<strong>unfounded</strong> — share from dealer 1 to trustee 2 is valid" in html
+    assert joint.election_key().hex() in html
+    assert joint.verification_key(2).hex() in html
+    assert "Finish the ceremony now" not in html
+    trustee_client = make_logged_in_client("member", "trustee")[0]
+    assert trustee_client.get(f"/committees/{cid}").status_code == 403
