@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
@@ -42,6 +41,7 @@ from governance.payouts.services import (
 from governance.payouts.statement import money, statement_csv
 from governance.policy.bodies import PayoutFormula
 from governance.policy.services import PAYOUT, agreement_status, current_policy_version, list_agreements
+from governance.sitecontext import utcnow
 
 bp = Blueprint("payouts", __name__)
 
@@ -71,7 +71,7 @@ def _place_errors(form: FlaskForm, errors: Mapping[str, str]) -> list[str]:
 
 
 def _agreement_choices() -> list[Any]:
-    today = date.today()
+    today = utcnow().date()
     return [choice("", "Choose an agreement")] + [
         choice(str(a.id), f"#{a.id} {a.counterparty_name} ({a.terms.get('currency', '')}, "
                           f"{agreement_status(a, today)})")
