@@ -3,14 +3,15 @@ cheating dealer caught by a complaint, and the joint key equal to the pure cerem
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
 
 from governance.audit.models import AuditEntry
-from governance.members.models import MemberStatus
-from tests.conftest import count_rows, fetch_all, make_member
+from governance.members.models import Member, MemberStatus
+from tests.conftest import count_rows, fetch_all, make_member, reload
 from tests.voting.committee_helpers import NOW, announcement_payload, appoint, ceremony_of
 from voting import ceremony_services as cs
 from voting import committee_services as svc
@@ -349,3 +350,32 @@ def test_tokens_are_shown_once_authenticate_their_trustee_and_stop_when_revoked(
     assert details == [{"label": "laptop"}, {"label": "laptop"}]
     assert all(token not in str(d) for d in details)
 
+
+
+def test_concurrent_announcements_each_count_and_the_step_advances_once(app, db_session, steward):
+    committee, seats = appoint(db_session, steward, 2, 1, prefix="x")
+    cid, ceremony = committee.id, ceremony_of(committee)
+    payloads = [(seat.member.id, announcement_payload(ceremony, seat.secrets)) for seat in seats]
+    db_session.rollback()
+    barrier, failures = threading.Barrier(2), []
+
+    def announce(member_id, payload):
+        session = app.extensions["dataguild_db"].Session()
+        try:
+            barrier.wait()  # both submissions start together, each in its own transaction
+            cs.submit_announcement(session, cid, session.get(Member, member_id), payload, now=NOW)
+            session.commit()
+        except Exception as exc:  # reported below, in the test's thread
+            failures.append(exc)
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=announce, args=args) for args in payloads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    stored = reload(db_session, TrusteeCommittee, cid)
+    assert stored.status == CommitteeStatus.DEALING
+    assert count_rows(db_session, CommitteeTrustee, CommitteeTrustee.announcement.is_not(None)) == 2
