@@ -63,6 +63,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "governance.audit.views:bp",
     "governance.constitution.views:bp",
     "governance.policy.views:bp",
+    "governance.policy.policy_views:bp",
     "governance.policy.export_views:bp",
     "governance.payouts.views:bp",
     "proposals.views:bp",
