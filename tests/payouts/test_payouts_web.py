@@ -337,3 +337,21 @@ def test_members_own_page_shows_no_one_elses_amount(world, db_session, app):
     mine = member_client.get("/payouts/mine").data.decode()
     assert f"{other.amount_cents // 100}.{other.amount_cents % 100:02d}" not in mine
     assert "Ben" not in mine
+
+
+def test_revenue_in_two_currencies_is_not_mixed_in_one_statement(world, db_session):
+    client = world["client"]
+    dollars = add_agreement(db_session, currency="USD", counterparty={
+        "name": "Dollar Lab", "identifier": "https://dollar.example", "contact": "", "category": "academic"})
+    assert record(client, world["agreement"], "100", "2025-01-15").status_code == 302
+    assert record(client, dollars, "100", "2025-01-16").status_code == 302
+    assert {e.currency for e in fetch_all(db_session, select(RevenueEntry))} == {"EUR", "USD"}
+    assert upload(client, CSV).status_code == 302
+    response = compute(client)
+    assert response.status_code == 422
+    assert "several currencies (EUR, USD)" in response.data.decode()
+    assert count_rows(db_session, PayoutStatement) == 0
+    # The way out the message suggests: a period per currency.
+    assert upload(client, CSV, end="2025-01-15").status_code == 302
+    assert compute(client, "2025-01-01", "2025-01-15").status_code == 302
+    assert [s.currency for s in fetch_all(db_session, select(PayoutStatement))] == ["EUR"]
