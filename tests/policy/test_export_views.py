@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from governance.policy.agreements import agreement_record_hash, enact_deal
+from governance.auth.passwords import password_hasher
+from governance.operations.demo import seed_demo
+from governance.policy.agreements import agreement_record_hash, enact_deal, list_agreements
 from governance.policy.bodies import DataUseRuleBody, DealBody, PayoutFormula
 from governance.policy.canonical import sha256_hex
 from governance.policy.jsonld import DATA_DIR, local_document
@@ -21,13 +23,23 @@ from governance.policy.services import (
     PAYOUT,
     enact_payout_formula,
     enact_rule_changes,
+    list_policy_versions,
     policy_version_message,
     version_hash,
 )
 from governance.policy.services import agreement_message as agreement_signed_message
 from governance.signing import verify_bls
+from governance.sitecontext import SiteSettings
 from tests.policy.samples import DPV, deal_json, formula_json, prohibition_json, rule_json
-from tests.policy.test_jsonld_validation import dropped_keys, dsp_validator, our_violations, schema_errors
+from tests.policy.test_jsonld_validation import (
+    dropped_keys,
+    dsp_validator,
+    expected_poe_deviations,
+    our_violations,
+    payout_validator,
+    poe_deviations_found,
+    schema_errors,
+)
 from tests.proposals.factories import seed_governance
 from voting.crypto.errors import CryptoError
 
@@ -241,3 +253,26 @@ def test_head_requests_work_without_a_body(client, agreement_id) -> None:
     assert response.status_code == 200
     assert response.data == b""
     assert response.headers["ETag"]
+
+
+def test_every_export_of_the_demo_cooperative_passes_every_check(app, client, db_session) -> None:
+    """The demo's data-use and payout versions and its agreements (one expired), as served."""
+    assert seed_demo(db_session, hasher=password_hasher({"ENV_NAME": "test"}), site=SiteSettings.from_config(
+        app.config))
+    db_session.commit()
+    urls = [f"/policy/data-use/v{version.number}.jsonld" for version in list_policy_versions(db_session, DATA_USE)]
+    urls += [f"/policy/payout/v{version.number}.jsonld" for version in list_policy_versions(db_session, PAYOUT)]
+    agreement_urls = [f"/deals/{row.id}/agreement.jsonld" for row in list_agreements(db_session)]
+    db_session.close()  # SQLite: no transaction may stay open across requests
+    assert len(urls) >= 3
+    assert len(agreement_urls) >= 2
+    for url in [*urls, *agreement_urls, "/policy/data-use.jsonld", "/policy/payout.jsonld"]:
+        _, document = get_json(client, url)
+        assert dropped_keys(document) == set(), url
+        assert our_violations(document) == [], url
+        if document["@type"] == "PayoutPolicy":
+            assert schema_errors(payout_validator(), document) == [], url
+        else:
+            assert poe_deviations_found(document) == expected_poe_deviations(document), url
+        if document["@type"] == "Agreement":
+            assert schema_errors(dsp_validator(), document) == [], url
