@@ -20,7 +20,8 @@ Decisions the issue leaves open (documented in docs/policy.md):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -38,6 +39,8 @@ CONTEXT = [ODRL_CONTEXT_URL, CONTEXT_URL]
 #: The profile's IRI: its namespace without the ``#``.
 PROFILE_IRI = PROFILE.rstrip("#")
 DG = "dg:"
+#: Characters RDF does not allow in an IRI (RFC 3987 plus the ones N-Triples refuses).
+_NOT_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`]')
 
 #: Party categories as PartyCollections of the profile.
 PARTY_COLLECTIONS: dict[str, str] = {
@@ -190,7 +193,7 @@ def without_none(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value is not None}
 
 
-def version_provenance(base: str, provenance: Provenance, iri_of_number: Any) -> dict[str, Any]:
+def version_provenance(base: str, provenance: Provenance, iri_of_number: Callable[[str, int], str]) -> dict[str, Any]:
     """The provenance keys of a policy version (terms of the cooperative's context)."""
     number = provenance.number
     return without_none({
@@ -210,10 +213,22 @@ def version_provenance(base: str, provenance: Provenance, iri_of_number: Any) ->
 
 # ---------------------------------------------------------------- the data-use Set
 
-def assignee_value(assignee: Assignee) -> Any:
+def web_iri_or(address: str, fallback: str) -> str:
+    """``address`` when it is an http(s) IRI that RDF accepts, else ``fallback``: bodies check web
+    addresses loosely (no spaces), but a quote or angle bracket would make the RDF invalid."""
+    if address.startswith(("https://", "http://")) and not _NOT_IRI.search(address):
+        return address
+    return fallback
+
+
+def assignee_value(assignee: Assignee, rule_iri: str) -> Any:
+    """A party by its web address (``{rule}-assignee`` if that is not an IRI: the address is still in
+    ``hashedDocument``), a category as the profile's PartyCollection."""
     if assignee.type == "party":
-        return {"@id": assignee.value, "@type": "Party", "vcard:fn": assignee.name} if assignee.name \
-            else {"@id": assignee.value, "@type": "Party"}
+        party: dict[str, Any] = {"@id": web_iri_or(assignee.value, f"{rule_iri}-assignee"), "@type": "Party"}
+        if assignee.name:
+            party["vcard:fn"] = assignee.name
+        return party
     return {"@id": DG + PARTY_COLLECTIONS[assignee.value], "@type": "PartyCollection"}
 
 
@@ -244,15 +259,16 @@ def rule_duty(base: str, duty: Duty) -> dict[str, Any]:
 
 
 def compile_rule(base: str, number: int, rule: Rule) -> dict[str, Any]:
+    rule_iri = f"{data_use_iri(base, number)}#rule-{rule.id}"
     compiled: dict[str, Any] = {
-        "@id": f"{data_use_iri(base, number)}#rule-{rule.id}",
+        "@id": rule_iri,
         "@type": "Permission" if rule.effect == "permission" else "Prohibition",
         "target": one_or_many(targets(base, rule.datasets)),
         "assigner": cooperative_iri(base),
         "action": action_term(rule.action),
     }
     if rule.assignee is not None:
-        compiled["assignee"] = assignee_value(rule.assignee)
+        compiled["assignee"] = assignee_value(rule.assignee, rule_iri)
     if found := rule_constraints(rule.constraints, rule.purposes):
         compiled["constraint"] = found
     if rule.duties:

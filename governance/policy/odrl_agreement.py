@@ -13,7 +13,6 @@ IRIs, and the issue wants them in each rule too; so:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,11 +37,9 @@ from governance.policy.odrl import (
     purpose_constraint,
     timestamp,
     typed,
+    web_iri_or,
     without_none,
 )
-
-#: Characters RDF does not allow in an IRI (RFC 3987 plus the ones N-Triples refuses).
-_NOT_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`]')
 
 
 def currency_unit(code: str) -> dict[str, str]:
@@ -78,9 +75,7 @@ def record_of(agreement: Any) -> AgreementRecord:
 
 
 def counterparty_iri(uid: str, identifier: str) -> str:
-    if identifier.startswith(("https://", "http://")) and not _NOT_IRI.search(identifier):
-        return identifier
-    return f"{uid}#counterparty"
+    return web_iri_or(identifier, f"{uid}#counterparty")
 
 
 def _target(base: str, uid: str, datasets: tuple[str, ...]) -> tuple[str, Any]:

@@ -168,6 +168,13 @@ def test_assignees_party_category_and_nobody_in_particular() -> None:
     assert all(rule["assigner"] == f"{BASE}/#cooperative" for rule in sample_set()["permission"])
 
 
+def test_a_party_address_that_is_no_iri_becomes_an_iri_of_the_rule() -> None:
+    rule = Rule.from_json(rule_json(assignee={"type": "party", "value": 'https://odd.example/"x"', "name": "Odd"}))
+    (permission,) = data_use_set(BASE, full_provenance(), [rule])["permission"]
+    assert permission["assignee"] == {"@id": f"{BASE}/policy/data-use/v3#rule-research-only-assignee",
+                                      "@type": "Party", "vcard:fn": "Odd"}
+
+
 def test_every_constraint_is_typed_and_iris_are_objects() -> None:
     research = sample_set()["permission"][0]
     by_operand = {(c["leftOperand"], c["operator"]): c["rightOperand"] for c in research["constraint"]}
