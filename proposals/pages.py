@@ -7,6 +7,7 @@ Views decide only what to *show*; the services check every permission and state 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +46,12 @@ bp = Blueprint("proposals", __name__)
 DRAFTING_ROLES = (Role.MEMBER, Role.STEWARD)
 
 S = ProposalState
+
+#: Panels other packages add to the proposal page, as "module:function" specs (proposals never imports
+#: them itself). Each function takes (session, proposal, viewer, now) and returns None or
+#: {"template": ..., "context": {...}, "replaces_open_voting": bool}; a panel that replaces the
+#: open-voting form offers its own way to open the vote.
+DETAIL_PANELS: list[str] = []
 
 
 @bp.app_template_filter("when")
@@ -236,11 +243,24 @@ def companion_candidates(db_session: Session, proposal: Proposal) -> list[tuple[
     return [(r.id, r.title) for r in rows]
 
 
+def detail_panels(db_session: Session, proposal: Proposal, viewer: Member | None, now: datetime) -> list[dict]:
+    panels = []
+    for spec in DETAIL_PANELS:
+        module_name, _, attr = spec.partition(":")
+        panel = getattr(importlib.import_module(module_name), attr)(db_session, proposal, viewer, now)
+        if panel is not None:
+            panels.append(panel)
+    return panels
+
+
 def detail_context(db_session: Session, proposal: Proposal, viewer: Member | None, now: datetime, *,
                    forms: Mapping[str, object] | None = None) -> dict[str, Any]:
     """Everything proposals/detail.html shows. ``forms`` replaces default forms (to show errors)."""
     latest = proposal.latest
     may = may_for(proposal, viewer, now)
+    panels = detail_panels(db_session, proposal, viewer, now)
+    if any(panel.get("replaces_open_voting") for panel in panels):
+        may["open_voting"] = False
     rules = rules_for(db_session, proposal.kind)
     given = {k: v for k, v in (forms or {}).items() if v is not None}
     companion_form = given.get("companion_form") or CompanionForm(
@@ -273,6 +293,7 @@ def detail_context(db_session: Session, proposal: Proposal, viewer: Member | Non
         "editable": {c.id for t in threads for c in [t.comment, *t.replies] if can_edit_comment(c, viewer, now)},
         "history": history,
         "may": may,
+        "panels": panels,
         "button_form": EmptyForm(),
         "comment_form": given.get("comment_form") or CommentForm(),
         "reply_to": given.get("reply_to"),
