@@ -67,6 +67,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "governance.policy.export_views:bp",
     "governance.payouts.views:bp",
     "proposals.views:bp",
+    "voting.ballot_views:bp",
     "governance.api.views:bp",
     "governance.policy.check_views:bp",
     "voting.committee_views:bp",
