@@ -227,3 +227,9 @@ def inclusion_proof(session: Session, election: Election, leaf_index: int, size:
 
 def consistency_proof(session: Session, election: Election, first: int, second: int) -> list[str]:
     return [h.hex() for h in merkle_log(session, election).consistency_proof(first, second)]
+
+
+def roll_alias(session: Session, entry: BoardEntry) -> str:
+    roll_entry = session.get(RollEntry, entry.roll_entry_id)
+    assert roll_entry is not None  # a foreign key
+    return roll_entry.alias
