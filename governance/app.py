@@ -68,6 +68,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "governance.payouts.views:bp",
     "proposals.views:bp",
     "voting.ballot_views:bp",
+    "voting.board_views:bp",
     "governance.api.views:bp",
     "governance.policy.check_views:bp",
     "voting.committee_views:bp",
