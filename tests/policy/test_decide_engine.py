@@ -3,17 +3,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from governance.policy import vocabulary as vocab
 from governance.policy.bodies import DealBody, Rule
 from governance.policy.decide import DENY, NOT_APPLICABLE, PERMIT, decide, region_within
 from governance.policy.decide_policies import agreement_policy, data_use_policy
 from governance.policy.decide_request import BadDecisionRequest, DecisionRequest, parse_decision_request
 from governance.policy.vocabulary import DPV, PROFILE
+from tests.policy import samples
 from tests.policy.samples import deal_json
 
 BASE = "https://coop.example"
@@ -363,3 +367,53 @@ def test_sample_deal_dates_bound_the_agreement_rules():
     assert (rule.not_before, rule.not_after) == (date(2027, 1, 1), date(2027, 12, 31))
     assert rule.assignee is not None
     assert rule.assignee.value == EXAMPLE_AI
+
+
+# --- properties over random policies ----------------------------------------------------------
+
+random_requests = st.builds(
+    DecisionRequest,
+    party=st.sampled_from([UNI, EXAMPLE_AI, PARTNER, "https://stranger.example"]),
+    action=samples.actions,
+    dataset=st.sampled_from(sorted(samples.CATALOGUE)),
+    purpose=st.sampled_from(sorted(vocab.PURPOSES)),
+    time=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+    cohort_size=st.none() | st.integers(1, 20_000),
+    region=st.none() | st.sampled_from(sorted(vocab.REGIONS)),
+    party_category=st.none() | st.sampled_from(sorted(vocab.PARTY_CATEGORIES)),
+)
+
+
+@st.composite
+def random_policies(draw: st.DrawFn) -> tuple:
+    rule_sets = draw(st.lists(st.lists(samples.rules(), max_size=6, unique_by=lambda r: r.id), min_size=1, max_size=2))
+    policies = [data_use_policy(BASE, n, rules) for n, rules in enumerate(rule_sets, 1)]
+    for n, deal in enumerate(draw(st.lists(samples.deals(), max_size=2)), 1):
+        policies.append(agreement_policy(BASE, n, deal))
+    return tuple(policies)
+
+
+BAN_TEMPLATE = _rule("ban", "prohibition", ["ride-logs"], "use")
+
+
+@settings(max_examples=100, deadline=None)
+@given(random_policies(), random_requests, st.sampled_from(["cohort_size", "region", "party_category"]))
+def test_properties_of_decisions_on_random_policies(policies, request, attribute):
+    decision = decide(request, policies)
+    # A permit rests on permissions whose every condition holds; a refusal carries no duties.
+    if decision.permitted:
+        assert decision.decided_by
+        assert all(o.rule.effect == "permission" and not o.unmet for o in decision.decided_by)
+    else:
+        assert not decision.duties()
+        # Fail closed: forgetting an attribute never turns a refusal into a permit.
+        assert decide(replace(request, **{attribute: None}), policies).decision != PERMIT
+    # The order in which policies are consulted does not matter.
+    backwards = decide(request, tuple(reversed(policies)))
+    assert backwards.decision == decision.decision
+    assert sorted(o.rule.iri for o in backwards.decided_by) == sorted(o.rule.iri for o in decision.decided_by)
+    # conflict: prohibit: a prohibition covering the request denies, whatever else is in force.
+    ban = replace(BAN_TEMPLATE, datasets=(request.dataset,), action=request.action)
+    banned = decide(request, (*policies, data_use_policy(BASE, 99, (ban,)))).to_json()
+    assert banned["decision"] == DENY
+    assert f"{BASE}/policy/data-use/v99#rule-ban" in banned["rules"]
