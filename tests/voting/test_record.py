@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from voting import record
-from voting.crypto import bip340, merkle
+from voting.crypto import bip340, bls, merkle
+from voting.crypto.ballot import ChoiceQuestion
 from voting.crypto.errors import InvalidEncoding, InvalidSignature
 from voting.record import Receipt
 
@@ -165,3 +169,57 @@ def test_receipt_from_json_names_missing_fields() -> None:
         Receipt.from_json(data)
     with pytest.raises(InvalidEncoding, match="JSON object"):
         Receipt.from_json([data])
+
+
+# ---------------------------------------------------------------- the worked example of docs/elections.md
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "elections.md"
+
+
+@functools.cache
+def _doc_example() -> dict[str, str]:
+    """Recompute every value of the worked example from its inputs (as the document states them)."""
+    bls_secret = bls.keygen(bytes(range(32)))
+    bip_secret = bytes.fromhex("00" * 31 + "03")
+    aliases = ["voter-c4kq7m2a", "voter-7hzd3xwe", "voter-pq5tnb6r"]
+    manifest = record.manifest_document(
+        election_id=1, cooperative="Example data cooperative",
+        proposal={"id": 12, "kind": "data_use_rule", "title": "No training of generative models", "version": 2,
+                  "content_hash": "5d" * 32},
+        method="one_member_one_vote", secrecy="open", questions=[ChoiceQuestion.yes_no_abstain().to_json()],
+        opens_at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC), closes_at=datetime(2026, 3, 8, 9, 0, tzinfo=UTC),
+        roll_size=3, roll_hash_hex=record.roll_hash(aliases), election_key=None, committee=None,
+        board_public_key=bls_secret.public_key().to_hex(),
+        receipt_public_key=bip340.pubkey_from_secret(bip_secret).hex(), constitution_version=1)
+    fingerprint = record.manifest_fingerprint(manifest)
+    payload = {"ballot_ref": "b-0123456789abcdef01234567", "choices": [[1, 0, 0]]}
+    tracking = record.sha256_hex({"type": "dataguild/open-ballot", "election": fingerprint,
+                                  "ballot_ref": payload["ballot_ref"], "choices": payload["choices"]})
+    leaf = {"fingerprint": fingerprint, "leaf_index": 0, "kind": "cast", "alias": aliases[0],
+            "tracking_code": tracking, "cast_at": "2026-03-02T10:15:30Z", "payload": payload}
+    fields = {"election_id": 1, "fingerprint": fingerprint, "leaf_index": 0, "kind": "cast",
+              "tracking_code": tracking, "cast_at": "2026-03-02T10:15:30Z", "leaf_hash": record.leaf_hash_hex(**leaf),
+              "server_public_key": bip340.pubkey_from_secret(bip_secret).hex()}
+    receipt = record.sign_receipt_fields(lambda m: bip340.sign(bip_secret, m, aux_rand=bytes(32)).hex(), **fields)
+    record.verify_receipt(receipt, manifest["receipt_public_key"])
+    timestamp = int(datetime(2026, 3, 2, 10, 16, tzinfo=UTC).timestamp() * 1000)
+    root = merkle.MerkleLog([record.leaf_bytes(**leaf)]).root()
+    head = merkle.SignedTreeHead.create(bls_secret, bytes.fromhex(fingerprint), 1, root, timestamp)
+    head.verify(bls.BlsPublicKey.from_hex(manifest["board_public_key"]))
+    unsigned = {k: v for k, v in receipt.to_json().items() if k != "signature"}
+    return {
+        "manifest": json.dumps(manifest, indent=2), "manifest bytes": record.canonical_bytes(manifest).decode(),
+        "fingerprint": f"Fingerprint: `{fingerprint}`", "roll hash": record.roll_hash(aliases),
+        "payload hash": record.sha256_hex(payload), "tracking code": tracking,
+        "leaf bytes": record.leaf_bytes(**leaf).decode(), "leaf hash": f"`{record.leaf_hash_hex(**leaf)}`",
+        "unsigned receipt": record.canonical_bytes(unsigned).decode(),
+        "receipt message": f"`{receipt.message().hex()}`", "receipt": json.dumps(receipt.to_json(), indent=2),
+        "timestamp": f"`{timestamp}`",
+        "head message": merkle.SignedTreeHead.signed_message(bytes.fromhex(fingerprint), 1, root, timestamp).hex(),
+        "head": json.dumps(head.to_json(), indent=2),
+    }
+
+
+@pytest.mark.parametrize("name", list(_doc_example()))
+def test_docs_worked_example_matches_the_code(name: str) -> None:
+    assert _doc_example()[name] in DOC.read_text(encoding="utf-8"), f"docs/elections.md: the {name} drifted"
