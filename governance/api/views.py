@@ -2,7 +2,7 @@
 
 JSON in, JSON out; public and stateless (it reads no session cookie, so it is exempt from CSRF).
 Load → call the service → render: the service reads only. Errors are JSON too:
-``{"error": {"message": ..., "field": ...}}`` with 400 for a bad request and 415 for a body that is
+``{"error": {"status", "title", "message", "field"}}`` with 400 for a bad request and 415 for a body that is
 not declared as JSON. See docs/policy-decisions.md.
 """
 
@@ -23,8 +23,13 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # a JSON API without cookies: a forged cross-site form cannot send application/json
 
 
+#: The same error shape as the site's other JSON errors (governance.pages.views), plus ``field``.
+ERROR_TITLES = {400: "The request could not be understood", 415: "The request is not JSON"}
+
+
 def _error(status: int, message: str, field: str | None = None) -> tuple[Response, int]:
-    response = jsonify({"error": {"message": message, "field": field}})
+    response = jsonify({"error": {"status": status, "title": ERROR_TITLES[status], "message": message,
+                                  "field": field}})
     response.headers["Cache-Control"] = "no-store"
     return response, status
 

@@ -220,7 +220,8 @@ def test_missing_party_is_a_400(client, catalogue):
     response = client.post(URL, json={"action": "use", "dataset": "ride-logs", "purpose": "AcademicResearch",
                                       "time": "2027-03-01T00:00:00Z"})
     assert response.status_code == 400
-    assert response.json == {"error": {"message": response.json["error"]["message"], "field": "party"}}
+    assert response.json == {"error": {"status": 400, "title": "The request could not be understood",
+                                       "message": response.json["error"]["message"], "field": "party"}}
     assert response.json["error"]["message"].startswith("Give the party")
 
 
@@ -248,7 +249,9 @@ def test_the_api_needs_no_csrf_token_and_no_login_but_only_answers_post(app, cli
     assert app.config.get("WTF_CSRF_ENABLED", True) is not False  # CSRF is on: the API is exempt, not the site
     assert client.post("/login", data={"email": "x@example.org", "password": "y"}).status_code == 400
     assert _ask(client).status_code == 200
-    assert client.get(URL).status_code == 405
+    refused = client.get(URL)
+    assert refused.status_code == 405
+    assert refused.json["error"]["status"] == 405  # the site's JSON error shape for /api/ addresses
 
 
 def test_the_answer_is_the_same_on_every_backend_for_a_whole_table(client, policy):
