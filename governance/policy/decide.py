@@ -93,6 +93,10 @@ class RuleOutcome:
 
 @dataclass(frozen=True)
 class Decision:
+    """The answer. ``decided_by``: the granting permissions (permit), the prohibitions in effect or the
+    permissions whose conditions were not met (deny), nothing (not_applicable). ``excluded``: for a
+    permit, prohibitions in effect on actions narrower than the one asked about."""
+
     decision: str
     request: DecisionRequest
     party_category_source: str
@@ -125,7 +129,7 @@ class Decision:
                 reasons.append({"kind": "prohibition", "id": outcome.rule.iri, **where, "message": message})
                 continue
             for condition in outcome.unmet:
-                reasons.append({"kind": "constraint", "id": f"{outcome.rule.iri}", **where,
+                reasons.append({"kind": "constraint", "id": outcome.rule.iri, **where,
                                 "constraint": condition.operand, "leftOperand": LEFT_OPERANDS[condition.operand],
                                 "status": condition.status, "message": condition.message})
         return reasons
