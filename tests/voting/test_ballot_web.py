@@ -348,3 +348,63 @@ def test_members_cannot_open_an_election_and_a_refusal_keeps_the_proposal_in_dis
     assert reload(db_session, Proposal, pid).state == ProposalState.DISCUSSION
     assert count_rows(db_session, Election) == 0
     assert fetch_all(db_session, select(Proposal.voting_opened_at).where(Proposal.id == pid)) == [None]
+
+
+def _ready_committee(session, steward):
+    """A 2-of-2 trustee committee whose ceremony ran through the real services (trustee-side code
+    as the ``dataguild trustee`` commands run it)."""
+    from tests.voting.committee_helpers import NOW, announcement_payload, appoint, ceremony_of
+    from voting import ceremony_services as cs
+    from voting import trustee_client as tc
+    from voting.trustee_api import ceremony_state
+
+    committee, seats = appoint(session, steward, 2, 2, prefix="ballot-web")
+    for seat in seats:
+        cs.submit_announcement(session, committee.id, seat.member,
+                               announcement_payload(ceremony_of(committee), seat.secrets), now=NOW)
+    session.commit()
+    for seat in seats:
+        state = ceremony_state(session, committee, seat.member)
+        roster = tc.checked_roster(ceremony_of(committee), state, seat.secrets)
+        seat.secrets, payload = tc.dealing_payload(ceremony_of(committee), seat.secrets, roster)
+        cs.submit_dealing(session, committee.id, seat.member, payload, now=NOW)
+        session.commit()
+    for seat in seats:
+        state = ceremony_state(session, committee, seat.member)
+        roster = tc.checked_roster(ceremony_of(committee), state, seat.secrets)
+        confirmation = tc.confirmation_payload(ceremony_of(committee), seat.secrets, roster, state)
+        cs.submit_confirmation(session, committee.id, seat.member, confirmation.payload, now=NOW)
+        session.commit()
+    return committee
+
+
+def test_a_steward_opens_a_secret_election_with_a_ready_committee_and_members_vote(app, db_session) -> None:
+    from voting.committee_services import joint_key_of
+
+    pid, members = _ready_for_voting(db_session)
+    steward = new_member(db_session, "member", "steward", now=datetime.now(UTC) - MEMBERS_SINCE)
+    committee = _ready_committee(db_session, steward)
+    committee_id, key_hex = committee.id, joint_key_of(db_session, committee.id).election_key().hex()
+    browser = signed_in(app, db_session, steward)
+    page = main_html(browser.get(f"/proposals/{pid}"))
+    assert "No trustee committee is ready" not in page
+    assert "Committee ballot-web (2 of 2 trustees)" in page
+    fields = find_form(page, f"/proposals/{pid}/elections")["fields"]
+    assert ("secrecy", "secret") in fields  # the default when a committee is ready
+    no_committee = browser.post(f"/proposals/{pid}/elections", data=fill(fields, {"committee_id": ""}))
+    assert no_committee.status_code == 422
+    assert "Choose a trustee committee" in main_html(no_committee)
+    assert reload(db_session, Proposal, pid).state == ProposalState.DISCUSSION
+
+    opened = browser.post(f"/proposals/{pid}/elections", data=fill(fields, {"committee_id": str(committee_id)}))
+    assert opened.status_code == 302, main_html(opened)[:3000]
+    election = fetch_all(db_session, select(Election).where(Election.proposal_id == pid))[0]
+    assert election.secrecy == Secrecy.SECRET
+    assert election.committee_id == committee_id
+    assert election.manifest["election_key"] == key_hex
+    assert election.manifest["committee"]
+
+    voter_browser = signed_in(app, db_session, members[1])
+    assert press(voter_browser, f"/elections/{election.id}/ballot", "cast", {"q0": "1"}).status_code == 302
+    (entry,) = board_of(db_session, election.id)
+    assert EncryptedBallot.from_json(entry.payload).tracking_code() == entry.tracking_code
