@@ -3,7 +3,7 @@
 JSON in, JSON out; public and stateless (it reads no session cookie, so it is exempt from CSRF).
 Load → call the service → render: the service reads only. Errors are JSON too:
 ``{"error": {"status", "title", "message", "field"}}`` with 400 for a bad request and 415 for a body that is
-not declared as JSON. See docs/policy-decisions.md.
+not declared as JSON. See docs/policy.md ("Decision API").
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Pure code (no Flask, no SQLAlchemy): :func:`decide` takes a checked :class:`DecisionRequest` and the
 policies in force at the request's time (see ``decide_policies``; ``decisions`` loads them) and
-returns a :class:`Decision`. The semantics, documented for clients in docs/policy-decisions.md:
+returns a :class:`Decision`. The semantics, documented for clients in docs/policy.md ("Decision API"):
 
 1. A rule is *about* the request when its assignee is the party (no assignee: everyone; a category:
    the party's category), its target names the dataset (``*``: every dataset) and the requested

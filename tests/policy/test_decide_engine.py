@@ -1,5 +1,5 @@
 """The decision engine on a table of requests, one or more cases for each rule of the semantics
-(docs/policy-decisions.md), plus the request parser. Pure: no database, no app."""
+(docs/policy.md ("Decision API")), plus the request parser. Pure: no database, no app."""
 
 from __future__ import annotations
 
