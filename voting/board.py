@@ -190,7 +190,9 @@ def timestamp_ms(moment: datetime) -> int:
 
 def sign_head(session: Session, election: Election, now: datetime) -> TreeHead:
     """Sign the board's current head (or return the existing head of this size). Timestamps never go
-    backwards, so every pair of heads passes ``merkle.verify_head_consistency``."""
+    backwards, so every pair of heads passes ``merkle.verify_head_consistency``. Call it holding
+    ``lock_election`` (as casting does); without the lock, a concurrent signer of the same size
+    makes this transaction fail on the unique ``(election_id, size)`` rather than fork the heads."""
     log = merkle_log(session, election)
     latest = latest_head(session, election)
     if latest is not None and latest.size == log.size:

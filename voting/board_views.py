@@ -23,7 +23,7 @@ from governance.sitecontext import utcnow
 from proposals.models import Proposal
 from voting import board, elections, receipts, record
 from voting.errors import VotingError
-from voting.models import Election, EntryKind, Secrecy
+from voting.models import Election, ElectionState, EntryKind, Secrecy
 
 bp = Blueprint("board", __name__)
 
@@ -80,7 +80,8 @@ def election_page(election_id: int) -> str:
     roll_entry = elections.roll_entry_of(session(), election, viewer)
     return render_template(
         "voting/election.html", election=election, manifest=election.manifest,
-        proposal=session().get(Proposal, election.proposal_id), is_open=elections.window_open(election, now),
+        proposal=session().get(Proposal, election.proposal_id),
+        is_open=election.state == ElectionState.OPEN and elections.window_open(election, now),
         method_name=METHOD_NAMES.get(election.method, election.method),
         secrecy_name=SECRECY_NAMES[Secrecy(election.secrecy).value], counts=board.board_counts(session(), election),
         roll_entry=roll_entry, head=board.latest_head(session(), election),

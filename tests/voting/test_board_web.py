@@ -5,13 +5,19 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from datetime import timedelta
 
 from tests.conftest import DEFAULT_PASSWORD, count_rows, csrf_token, login
 from tests.voting.factories import make_election, post_ballot
 from voting import board, record
 from voting.crypto import bls, merkle
-from voting.models import EntryKind, Secrecy, TreeHead
+from voting.models import ElectionState, EntryKind, Secrecy, TreeHead
+
+
+def assert_unique_ids(html: str) -> None:
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
 
 
 def _setup_with_ballots(db_session, secrecy=Secrecy.SECRET):
@@ -42,7 +48,14 @@ def test_election_page_is_public_and_shows_the_fingerprint_and_turnout(client, d
     assert f"/elections/{election.id}/manifest.json" in html
     assert f"/elections/{election.id}/board" in html
     assert "You are on the roll" not in html
+    assert_unique_ids(html)
     assert client.get("/elections/999").status_code == 404
+
+    election.state = ElectionState.TALLYING  # counting has begun: the page no longer says it is open
+    db_session.commit()
+    html = client.get(f"/elections/{election.id}").data.decode()
+    assert "Closed" in html
+    assert "Open for voting" not in html
 
 
 def test_a_member_on_the_roll_sees_their_own_alias_only(app, db_session) -> None:
@@ -100,6 +113,7 @@ def test_secret_board_marks_superseded_and_audited_and_hides_aliases(client, db_
     assert html.count('class="entry-audited"') == 1
     assert "Signed tree heads" in html
     assert "never how anyone voted" in html
+    assert_unique_ids(html)
 
 
 def test_open_board_shows_aliases_and_choices(client, db_session) -> None:
@@ -112,6 +126,7 @@ def test_open_board_shows_aliases_and_choices(client, db_session) -> None:
         assert alias in html
     assert "<td>yes</td>" in html
     assert "<td>abstain</td>" in html
+    assert_unique_ids(html)
 
 
 def test_board_pages_and_json_pages(client, db_session) -> None:
@@ -196,6 +211,7 @@ def test_check_page_pasted_and_uploaded_receipts(client, db_session) -> None:
     assert html.count("✓ Passed") == 7
     assert "In the signed board" in html
     assert "it is the one that counts" in html
+    assert_unique_ids(html)
 
     upload = client.post("/receipts/check", content_type="multipart/form-data", data={
         "receipt": "", "csrf_token": csrf_token(form.data),
@@ -253,3 +269,45 @@ def test_api_checks_receipts_without_csrf(client, db_session) -> None:
     wrong_shape = client.post("/api/v1/receipts/check", json={"receipt": 1})
     assert wrong_shape.status_code == 400
     assert "lacks" in wrong_shape.get_json()["error"]
+
+
+def test_an_observer_checks_the_whole_board_from_the_public_json(client, db_session) -> None:
+    setup = _setup_with_ballots(db_session)
+    board.sign_head(db_session, setup.election, setup.now + timedelta(minutes=5))  # as at close
+    db_session.commit()
+    eid = setup.election.id
+    manifest_bytes = client.get(f"/elections/{eid}/manifest.json").data
+    manifest = json.loads(manifest_bytes)
+    fingerprint = hashlib.sha256(manifest_bytes).hexdigest()
+    roll = client.get(f"/elections/{eid}/roll.json").get_json()
+    assert record.roll_hash(roll["aliases"]) == manifest["roll"]["hash"]
+    assert len(roll["aliases"]) == manifest["roll"]["size"]
+    keys = client.get("/.well-known/dataguild-keys.json").get_json()
+    assert keys["bip340_public_key"] == manifest["receipt_public_key"]
+    assert keys["bls_public_key"] == manifest["board_public_key"]
+
+    entries = client.get(f"/elections/{eid}/board.json").get_json()["entries"]
+    log = merkle.MerkleLog()
+    latest_cast: dict[str, int] = {}
+    for item in entries:
+        assert item["alias"] in roll["aliases"]
+        fields = {k: item[k] for k in ("leaf_index", "kind", "alias", "tracking_code", "cast_at", "payload")}
+        leaf_hash = record.leaf_hash_hex(fingerprint=fingerprint, **fields)
+        assert leaf_hash == item["leaf_hash"]
+        assert log.append_hash(bytes.fromhex(leaf_hash)) == item["leaf_index"]
+        receipt = record.Receipt(election_id=eid, fingerprint=fingerprint, leaf_index=item["leaf_index"],
+                                 kind=item["kind"], tracking_code=item["tracking_code"], cast_at=item["cast_at"],
+                                 leaf_hash=leaf_hash, server_public_key=manifest["receipt_public_key"],
+                                 signature=item["receipt_signature"])
+        record.verify_receipt(receipt, manifest["receipt_public_key"])
+        if item["kind"] == "cast":
+            latest_cast[item["alias"]] = item["leaf_index"]
+    counted = {i["leaf_index"] for i in entries if i["kind"] == "cast" and i["superseded_by"] is None}
+    assert counted == set(latest_cast.values())  # supersession follows from aliases and order alone
+
+    final = client.get(f"/elections/{eid}/heads.json").get_json()["heads"][-1]
+    assert final["size"] == len(entries)
+    assert final["root"] == log.root().hex()
+    sth = merkle.SignedTreeHead.from_json({k: final[k] for k in ("fingerprint", "size", "root", "timestamp",
+                                                                 "signature")})
+    sth.verify(bls.BlsPublicKey.from_hex(manifest["board_public_key"]))
