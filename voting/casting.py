@@ -181,6 +181,15 @@ def _encrypt(election: Election, choices: list[list[int]]) -> tuple[EncryptedBal
     return ballot, ballot_secrets
 
 
+def _cast_payload(election: Election, checked: list[list[int]]) -> tuple[dict[str, Any], str]:
+    """(board payload, tracking code) of a cast ballot; a secret ballot's secrets are dropped here."""
+    if election.secrecy == Secrecy.SECRET:
+        ballot, _ = _encrypt(election, checked)
+        return ballot.to_json(), ballot.tracking_code()
+    ref = new_ballot_ref()
+    return {"ballot_ref": ref, "choices": checked}, open_tracking_code(election.fingerprint, ref, checked)
+
+
 def _previous_cast(session: Session, election: Election, roll_entry: RollEntry) -> int | None:
     return session.execute(select(BoardEntry.leaf_index).where(
         BoardEntry.election_id == election.id, BoardEntry.roll_entry_id == roll_entry.id,
@@ -196,22 +205,21 @@ def cast_ballot(session: Session, election: Election, member: Member, *, choices
     ballot page was shown. Raises :class:`VotingError` subclasses before writing anything."""
     check_window(election, now)
     check_on_roll(session, election, member)
+    # Check and encrypt before taking the lock (the manifest never changes), so that the lock is
+    # held only for the append; a refusal of the choices still comes after the stale check.
+    try:
+        payload, tracking_code = _cast_payload(election, check_choices(question_specs(election), choices))
+        refusal: InvalidChoice | None = None
+    except InvalidChoice as exc:
+        refusal = exc
     election = lock_election(session, election)
     check_window(election, now)  # the election may have moved on while we waited for the lock
     roll_entry = check_on_roll(session, election, member)
     session.refresh(roll_entry)
     if not _plain_int(expected_previous) or expected_previous != roll_entry.ballots_cast:
         raise StaleBallot(STALE_MESSAGE)
-    specs = question_specs(election)
-    checked = check_choices(specs, choices)
-    if election.secrecy == Secrecy.SECRET:
-        ballot, _ = _encrypt(election, checked)  # the secrets are dropped here, unlogged
-        payload: dict[str, Any] = ballot.to_json()
-        tracking_code = ballot.tracking_code()
-    else:
-        ref = new_ballot_ref()
-        payload = {"ballot_ref": ref, "choices": checked}
-        tracking_code = open_tracking_code(election.fingerprint, ref, checked)
+    if refusal is not None:
+        raise refusal
     replaced = _previous_cast(session, election, roll_entry)
     entry, receipt = append_entry(session, election, roll_entry, kind=EntryKind.CAST, payload=payload,
                                   tracking_code=tracking_code, now=now)
@@ -232,15 +240,14 @@ def audit_ballot(session: Session, election: Election, member: Member, *, choice
         raise InvalidChoice("Only secret ballots can be audited: an open ballot is public already.")
     check_window(election, now)
     check_on_roll(session, election, member)
-    election = lock_election(session, election)
-    check_window(election, now)
-    roll_entry = check_on_roll(session, election, member)
-    checked = check_choices(question_specs(election), choices)
-    ballot, ballot_secrets = _encrypt(election, checked)
+    ballot, ballot_secrets = _encrypt(election, check_choices(question_specs(election), choices))
     reveal = audit_reveal(ballot, ballot_secrets)
     key = election_key(election)
     assert key is not None  # _encrypt refused otherwise
     revealed = check_audited_ballot(ballot, reveal, key)  # what any tool recomputes from the board
+    election = lock_election(session, election)
+    check_window(election, now)  # the election may have moved on while we waited for the lock
+    roll_entry = check_on_roll(session, election, member)
     entry, receipt = append_entry(session, election, roll_entry, kind=EntryKind.AUDITED,
                                   payload={"ballot": ballot.to_json(), "reveal": reveal},
                                   tracking_code=ballot.tracking_code(), now=now)

@@ -225,6 +225,9 @@ def test_refused_when_stale(db_session) -> None:
     cast_ballot(db_session, election, voter, choices=YES, expected_previous=0, now=setup.now)
     _assert_refused(db_session, election, voter, StaleBallot, lambda: cast_ballot(
         db_session, election, voter, choices=NO, expected_previous=0, now=setup.now), "reload")
+    # Stale and invalid at once: the stale check comes first (the member reloads, then fixes the rest).
+    _assert_refused(db_session, election, voter, StaleBallot, lambda: cast_ballot(
+        db_session, election, voter, choices=[[1, 1, 0]], expected_previous=0, now=setup.now), "reload")
 
 
 @pytest.mark.parametrize(("choices", "match"), [
