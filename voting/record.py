@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -232,6 +232,6 @@ def verify_receipt(receipt: Receipt, server_public_hex: str) -> None:
     bip340.verify(bytes.fromhex(server_public_hex), receipt.message(), bytes.fromhex(receipt.signature))
 
 
-def sign_receipt_fields(sign: Any, **fields: Any) -> Receipt:
+def sign_receipt_fields(sign: Callable[[bytes], str], **fields: Any) -> Receipt:
     """A receipt for ``fields`` (all but ``signature``) signed by ``sign(message32) -> hex``."""
     return Receipt(**fields, signature=sign(receipt_message(**fields)))
