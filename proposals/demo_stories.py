@@ -35,8 +35,10 @@ NO_SALE = rule("no-sale", "prohibition", ["*"], "sell", description="We license 
 
 
 def _research(*, constraints: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
-    """The research permission as adopted (Chen's attribution amendment included), with changes."""
-    adopted = {**RESEARCH, "duties": [*RESEARCH["duties"], {"kind": "attribute"}]}
+    """The research permission in force (Chen's attribution amendment to the founding rules, then the
+    European processing adopted later), with changes."""
+    adopted = {**RESEARCH, "duties": [*RESEARCH["duties"], {"kind": "attribute"}],
+               "constraints": {**RESEARCH["constraints"], "regions": ["EEA"]}}
     return {**adopted, **fields, "constraints": {**adopted["constraints"], **(constraints or {})}}
 
 
@@ -77,9 +79,23 @@ def _founding() -> Story:
         scores=())
 
 
+def _research_in_europe() -> Story:
+    """The second version of the data-use policy: a change to a rule in force, so the policy history
+    has something to compare."""
+    return Story(
+        "data_use_rule", S.ADOPTED, "ines", days_ago=12, versions=(
+            Version("Research data stays in Europe",
+                    "Researchers may process our work data only inside the European Economic Area, where our "
+                    "members can enforce the GDPR. A lab in the US asked last month; this makes the answer clear.",
+                    {"changes": [change(_research())]}),),
+        talks=(Talk("jonas", "Does this stop a Norwegian university? Norway is not in the EU.",
+                    replies=(("ines", "No: the EEA includes Norway, Iceland and Liechtenstein."),)),))
+
+
 def rule_stories() -> list[Story]:
     return [
         _founding(),
+        _research_in_europe(),
         Story("data_use_rule", S.DRAFT, "rosa", versions=(
             Version("Let public transport planners analyse delivery routes",
                     "The city's transport department wants to know where couriers wait and where bike lanes are "
@@ -239,6 +255,16 @@ def deal_stories(today: date) -> list[Story]:
                          academic, price="12000.00", start=today - timedelta(days=3), end=on(362),
                          contact="data@openmobility.example.edu")),),
             talks=(Talk("kofi", "A fair price and strict terms. I am in favour."),)),
+        # Approved a month ago for a four-week pilot: enacted then (the story's clock is in the past), so
+        # the agreement's dates have passed and it is expired today.
+        Story("deal_approval", S.ADOPTED, "rosa", steward="steward", days_ago=30, versions=(
+            Version("Deal: Urban Freight Lab, four-week courier pilot",
+                    "Delivery routes of four weeks for a pilot study of waiting times at restaurants, in groups "
+                    "of at least 50, deleted after a year.",
+                    deal("Urban Freight Lab", "https://urbanfreight.example.edu", "academic", ["delivery-routes"],
+                         academic, price="3000.00", start=on(-29), end=on(-2),
+                         contact="pilot@urbanfreight.example.edu")),),
+            talks=(Talk("farah", "Four weeks is short, but the waiting times are exactly what we complain about."),)),
         Story("deal_approval", S.REJECTED, "rosa", days_ago=14, versions=(
             Version("Deal: Gig Economy Observatory, five years of earnings data",
                     "Earnings statements for a long-term panel; the observatory offers 2,000 EUR.",

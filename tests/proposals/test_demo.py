@@ -23,9 +23,11 @@ from governance.policy.services import (
     current_rules,
     list_agreements,
     list_datasets,
+    list_policy_versions,
     verify_policy_chain,
 )
-from governance.sitecontext import SiteSettings
+from governance.signing import site_keys
+from governance.sitecontext import SiteSettings, as_utc
 from proposals.lifecycle import voting_blockers
 from proposals.models import Amendment, AmendmentStatus, Comment, Proposal, ProposalState
 from proposals.services import proposal_conflicts
@@ -64,6 +66,7 @@ def test_discussion_conflicts_and_catalogue_page(demo, client):
     _discussion_has_versions_amendments_threads_and_sponsors(demo)
     _the_generative_ai_deal_in_discussion_conflicts_with_the_rules(demo)
     _the_catalogue_page_shows_the_demo_datasets_and_the_rules_naming_them(demo, client)
+    _the_policy_pages_show_the_demo_policy_and_deals(client)
 
 
 def _every_kind_is_in_every_state(demo):
@@ -94,12 +97,22 @@ def _adopted_proposals_are_enacted(demo):
     assert [r.id for r in current_rules(demo)] == ["research-aggregate", "no-genai-written-works", "no-sale"]
     research = current_rules(demo)[0]
     assert (research.constraints.min_cohort_size, research.constraints.retention_days) == (50, 365)
-    assert current_policy_version(demo, DATA_USE).proposal_id == _by_title(demo, "Founding").id
+    assert research.constraints.regions == ("EEA",)  # changed by the second version
+    founding, europe = _by_title(demo, "Founding"), _by_title(demo, "Research data stays in Europe")
+    assert [v.proposal_id for v in reversed(list_policy_versions(demo, DATA_USE))] == [founding.id, europe.id]
     assert current_policy_version(demo, PAYOUT).number == 1
     assert current_payout_formula(demo).method == "hybrid"  # the second alternative won the quadratic vote
-    [agreement] = list_agreements(demo)
-    assert agreement.counterparty_name == "Open Mobility Lab"
-    assert agreement_status(agreement, datetime.now(UTC).date()) == "active"
+    today = datetime.now(UTC).date()
+    statuses = {a.counterparty_name: agreement_status(a, today) for a in list_agreements(demo)}
+    assert statuses == {"Open Mobility Lab": "active", "Urban Freight Lab": "expired"}
+    # The expired deal was approved through the real services a month ago, before its dates passed.
+    pilot = next(a for a in list_agreements(demo) if a.counterparty_name == "Urban Freight Lab")
+    assert as_utc(pilot.approved_at).date() < pilot.start_date < pilot.end_date < today
+    assert pilot.proposal_id == _by_title(demo, "Urban Freight Lab").id
+    # Every version and agreement is signed with the site's key (verify_policy_chain checked the signatures).
+    key = site_keys(demo).bls_public_hex
+    signed = [*list_policy_versions(demo, DATA_USE), *list_policy_versions(demo, PAYOUT), *list_agreements(demo)]
+    assert {record.signing_key for record in signed} == {key}
     constitution = current_constitution(demo)
     assert constitution.number == 2
     assert constitution.snapshot()["deal_approval"].min_discussion_days == 10
@@ -134,3 +147,20 @@ def _the_catalogue_page_shows_the_demo_datasets_and_the_rules_naming_them(demo, 
     for title in ("Ride logs", "Delivery routes", "Written works", "Health wearables"):
         assert title in html
     assert "<code>no-genai-written-works</code>" in html
+
+
+def _the_policy_pages_show_the_demo_policy_and_deals(client):
+    policy = client.get("/policy").data.decode()
+    for rule_id in ("research-aggregate", "no-genai-written-works", "no-sale"):
+        assert f'id="rule-{rule_id}"' in policy
+    assert "In these terms since version 2" in policy  # the research rule, changed by the second version
+    assert "signed</span> by the cooperative's key" in policy
+    compare = client.get("/policy/compare?line=data_use&from=1&to=2")
+    assert compare.status_code == 200
+    assert "European Economic Area" in compare.data.decode()
+    deals = client.get("/deals").data.decode()
+    assert "Open Mobility Lab" in deals
+    assert "Urban Freight Lab" in deals
+    assert ">Expired</span>" in deals
+    assert ">Active</span>" in deals
+    assert "Half equal, half by records" in client.get("/policy/payout").data.decode()
