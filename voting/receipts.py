@@ -102,6 +102,10 @@ def parse_receipt(data: str | bytes | object) -> Receipt:
         raise ReceiptUnreadable(f"This is not a dataguild ballot receipt: {exc}.") from None
 
 
+def _entries(n: int) -> str:
+    return f"{n} entr{'y' if n == 1 else 'ies'}"
+
+
 def _short(hex_text: str) -> str:
     return f"{hex_text[:16]}…"
 
@@ -180,7 +184,7 @@ def _check_head(session: Session, result: ReceiptCheck) -> None:
         latest = board.latest_head(session, election)
         when = (f"the next head is signed within a minute of the next ballot, and at the latest when the election "
                 f"closes ({record.iso_seconds(election.closes_at)})")
-        message = (f"Not yet in a signed tree head (the latest covers {latest.size if latest else 0} entries); "
+        message = (f"Not yet in a signed tree head (the latest covers {_entries(latest.size if latest else 0)}); "
                    f"check again later: {when}.")
         add(Check("inclusion", "In the signed board", PENDING, message))
         add(Check("head_signature", "Board head signed by the cooperative", PENDING,
@@ -194,11 +198,11 @@ def _check_head(session: Session, result: ReceiptCheck) -> None:
                               [bytes.fromhex(p) for p in proof], bytes.fromhex(head.root))
         add(Check("inclusion", "In the signed board", PASS,
                   f"The inclusion proof ({len(proof)} hashes) leads from the receipt's leaf hash to the root "
-                  f"{_short(head.root)} of the signed tree head of {head.size} entries."))
+                  f"{_short(head.root)} of the signed tree head of {_entries(head.size)}."))
     except (CryptoError, ValueError) as exc:
         add(Check("inclusion", "In the signed board", FAIL,
                   f"The receipt's leaf hash is not at entry #{receipt.leaf_index} of the signed tree head of "
-                  f"{head.size} entries: {exc}."))
+                  f"{_entries(head.size)}: {exc}."))
     board_key = election.manifest["board_public_key"]
     try:
         verify_bls(board_key, _head_message(election, head), head.signature)

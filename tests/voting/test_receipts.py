@@ -50,7 +50,7 @@ def test_a_ballot_not_yet_in_a_signed_head_is_pending_then_passes(db_session) ->
     assert result.status == PENDING
     assert result.head is None
     [inclusion] = [c for c in result.checks if c.name == "inclusion"]
-    assert "Not yet in a signed tree head (the latest covers 1 entries)" in inclusion.explanation
+    assert "Not yet in a signed tree head (the latest covers 1 entry)" in inclusion.explanation
     assert "check again later" in inclusion.explanation
 
     board.sign_head(db_session, election, t + timedelta(seconds=6))  # as counting does at close
