@@ -36,7 +36,7 @@ from voting.ballot_forms import (
     choices_from_form,
     credits_spent,
 )
-from voting.casting import audit_ballot, cast_ballot, check_choices, check_window
+from voting.casting import audit_ballot, cast_ballot, check_choices, check_proposal_voting, check_window
 from voting.elections import question_specs, roll_entry_of
 from voting.errors import InvalidChoice, NotOnRoll, NotPermitted, StaleBallot, VotingError, WindowClosed
 from voting.models import BoardEntry, Election, EntryKind, Secrecy
@@ -114,6 +114,7 @@ def render_ballot(election: Election, proposal: Proposal, *, form: BallotForm | 
             spent[question.index] = credits_spent(values[0]) if not errors else 0
     try:
         check_window(election, now)
+        check_proposal_voting(db_session, election)
         closed = None
     except WindowClosed as exc:
         closed = exc.message

@@ -35,7 +35,7 @@ from governance.audit.actions import describe_actions
 from governance.audit.chain import utc
 from governance.audit.services import record_event
 from governance.members.models import Member
-from proposals.models import Proposal
+from proposals.models import Proposal, ProposalState
 from voting.board import append_entry, lock_election
 from voting.crypto.ballot import (
     BallotSecrets,
@@ -92,6 +92,14 @@ def check_window(election: Election, now: datetime) -> None:
     if utc(now) >= utc(election.closes_at):
         raise WindowClosed(f"This election closed at {_when(election.closes_at)} (it was open from "
                            f"{_when(election.opens_at)}); ballots are no longer accepted.")
+
+
+def check_proposal_voting(session: Session, election: Election) -> None:
+    """A steward may cancel a proposal while it is in voting: its election then takes no ballots."""
+    state = session.execute(select(Proposal.state).where(Proposal.id == election.proposal_id)).scalar_one()
+    if ProposalState(state) == ProposalState.CANCELLED:
+        raise WindowClosed("A steward cancelled this proposal while it was in voting; ballots are no longer "
+                           "accepted.")
 
 
 def check_on_roll(session: Session, election: Election, member: Member) -> RollEntry:
@@ -214,6 +222,7 @@ def cast_ballot(session: Session, election: Election, member: Member, *, choices
         refusal = exc
     election = lock_election(session, election)
     check_window(election, now)  # the election may have moved on while we waited for the lock
+    check_proposal_voting(session, election)
     roll_entry = check_on_roll(session, election, member)
     session.refresh(roll_entry)
     if not _plain_int(expected_previous) or expected_previous != roll_entry.ballots_cast:
@@ -247,6 +256,7 @@ def audit_ballot(session: Session, election: Election, member: Member, *, choice
     revealed = check_audited_ballot(ballot, reveal, key)  # what any tool recomputes from the board
     election = lock_election(session, election)
     check_window(election, now)  # the election may have moved on while we waited for the lock
+    check_proposal_voting(session, election)
     roll_entry = check_on_roll(session, election, member)
     entry, receipt = append_entry(session, election, roll_entry, kind=EntryKind.AUDITED,
                                   payload={"ballot": ballot.to_json(), "reveal": reveal},

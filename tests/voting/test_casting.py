@@ -203,6 +203,18 @@ def test_refused_outside_the_window(db_session) -> None:
         db_session, election, voter, choices=YES, now=election.closes_at + timedelta(days=1)), "closed at")
 
 
+def test_refused_once_a_steward_cancelled_the_proposal(db_session) -> None:
+    from proposals import lifecycle
+
+    setup = make_election(db_session, voters=1)
+    election, voter = setup.election, setup.voters[1]
+    lifecycle.cancel(db_session, setup.proposal, actor=setup.steward, reason="Withdrawn deal", now=setup.now)
+    db_session.flush()
+    for call in (lambda: cast_ballot(db_session, election, voter, choices=YES, expected_previous=0, now=setup.now),
+                 lambda: audit_ballot(db_session, election, voter, choices=YES, now=setup.now)):
+        _assert_refused(db_session, election, voter, WindowClosed, call, "cancelled this proposal")
+
+
 def test_refused_when_not_on_the_frozen_roll(db_session) -> None:
     from tests.proposals.factories import new_member
 
