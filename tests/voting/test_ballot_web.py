@@ -409,3 +409,25 @@ def test_a_steward_opens_a_secret_election_with_a_ready_committee_and_members_vo
     assert press(voter_browser, f"/elections/{election.id}/ballot", "cast", {"q0": "1"}).status_code == 302
     (entry,) = board_of(db_session, election.id)
     assert EncryptedBallot.from_json(entry.payload).tracking_code() == entry.tracking_code
+
+
+def test_ballot_receipt_audit_and_proposal_pages_have_unique_element_ids(app, db_session) -> None:
+    from tests.voting.test_board_web import assert_unique_ids
+
+    setup = make_election(db_session, kind="payout_policy", voters=1)
+    eid, pid, voter = setup.election.id, setup.proposal.id, setup.voters[1]
+    browser = signed_in(app, db_session, voter)
+    audited = press(browser, f"/elections/{eid}/ballot", "audit", {"q0-o0": "1", "q0-o1": "2"})
+    cast = press(browser, f"/elections/{eid}/ballot", "cast", {"q0-o0": "3", "q0-o1": "-2"})
+    checked = press(browser, f"/elections/{eid}/ballot", "check", {"q0-o0": "9", "q0-o1": "9"})
+    assert checked.status_code == 422
+    for html in (browser.get(f"/elections/{eid}/ballot").data.decode(), checked.data.decode(),
+                 browser.get(audited.headers["Location"]).data.decode(),
+                 browser.get(cast.headers["Location"]).data.decode(),
+                 browser.get(f"/proposals/{pid}").data.decode(),
+                 signed_in(app, db_session, setup.steward).get(f"/proposals/{pid}").data.decode()):
+        assert_unique_ids(html)
+    discussed, _ = _ready_for_voting(db_session)  # the steward's open-election form
+    steward_page = signed_in(app, db_session, setup.steward).get(f"/proposals/{discussed}").data.decode()
+    assert f"/proposals/{discussed}/elections" in steward_page
+    assert_unique_ids(steward_page)
