@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import rfc8785
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from governance.audit.models import AuditEntry
 from governance.policy.agreements import enact_deal
@@ -230,6 +231,32 @@ def test_a_version_re_signed_with_another_key_is_found(db_session, enacted):
     assert problems[1:] == ["the policy is signed with 2 different keys; the cooperative has one"]
     # Checked against the published key given explicitly, it fails the same way.
     assert verify_policy_chain(db_session, public_key=site_keys(db_session).bls_public_hex)[0] == problems[0]
+
+
+def test_an_offline_copy_checks_each_signature_against_the_key_stored_with_it(db_session, enacted):
+    """A bare session (no key file: an auditor's copy of the database) still verifies every signature."""
+    db_session.rollback()  # on SQLite every transaction holds the write lock; end the fixture's reading one
+    offline = Session(bind=db_session.get_bind())
+    try:
+        assert verify_policy_chain(offline) == []
+        offline.rollback()
+        intruder = generate_site_keys()
+        version = db_session.execute(select(PolicyVersion).where(PolicyVersion.number == 2)).scalar_one()
+        forged = intruder.sign_bls(policy_version_message(DATA_USE, 2, version.document_hash))
+        _tamper(db_session, "UPDATE policy_versions SET signature = :s, signing_key = :k WHERE id = :id", s=forged,
+                k=intruder.bls_public_hex, id=version.id)
+        db_session.rollback()
+        # The forged signature verifies for its own key, but the policy now has two signing keys.
+        assert verify_policy_chain(offline) == ["the policy is signed with 2 different keys; the cooperative has one"]
+        offline.rollback()
+        _tamper(db_session, "UPDATE policy_versions SET signature = :s WHERE id = :id", s=version.signature,
+                id=version.id)
+        db_session.rollback()
+        assert verify_policy_chain(offline) == [
+            "data-use policy version 2 has a signature that does not verify (the signed record or the signature "
+            "changed)", "the policy is signed with 2 different keys; the cooperative has one"]
+    finally:
+        offline.close()
 
 
 def test_tampered_agreement_provenance_is_found(db_session, enacted):
