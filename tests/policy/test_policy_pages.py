@@ -102,6 +102,7 @@ def test_policy_page_explains_each_rule_in_force_and_where_it_came_from(client, 
     assert 'href="/policy/data-use.jsonld"' in response.data.decode()
     assert 'href="/policy/data-use/v3.jsonld"' in response.data.decode()
     assert "signed by the cooperative's key" in page
+    assert 'href="/policy/check"' in response.data.decode()
 
 
 def test_the_adopting_election_is_shown_when_recorded(client, policy):
