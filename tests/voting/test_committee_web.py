@@ -62,7 +62,9 @@ def test_who_may_see_and_appoint(make_logged_in_client, db_session, client):
     observer_client, _ = make_logged_in_client("observer")
     admin_client, _ = make_logged_in_client("member", "admin")
     assert client.get(f"/committees/{cid}").status_code == 302  # to sign in
+    assert 'href="/committees">Trustees' in seated_client.get("/").get_data(as_text=True)
     for outsider in (member_client, observer_client):
+        assert 'href="/committees"' not in outsider.get("/").get_data(as_text=True)
         assert outsider.get("/committees").status_code == 403
         assert outsider.get(f"/committees/{cid}").status_code == 403
     assert other_trustee_client.get(f"/committees/{cid}").status_code == 403
