@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from governance.audit.services import record_event
 from governance.constitution.services import amend_constitution
 from governance.members.models import Member
+from governance.policy.agreements import enact_deal
 from governance.policy.bodies import DataUseRuleBody, DealBody, PayoutPolicyBody
-from governance.policy.services import enact_deal, enact_payout_formula, enact_rule_changes
+from governance.policy.services import enact_payout_formula, enact_rule_changes
 from proposals.errors import EnactmentFailed, IllegalTransition
 from proposals.models import Proposal, ProposalState
 

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from governance.members.models import Member, MemberStatus, Role
 from governance.payouts.csv_import import payout_alias
 from governance.payouts.services import compute_statement, record_revenue, upload_contributions
-from governance.policy.services import agreement_status, current_payout_formula, list_agreements
+from governance.policy.agreements import agreement_status, list_agreements
+from governance.policy.services import current_payout_formula
 
 PERIOD_DAYS = 30
 

@@ -39,8 +39,9 @@ from governance.payouts.services import (
     upload_contributions,
 )
 from governance.payouts.statement import money, statement_csv
+from governance.policy.agreements import agreement_status, list_agreements
 from governance.policy.bodies import PayoutFormula
-from governance.policy.services import PAYOUT, agreement_status, current_policy_version, list_agreements
+from governance.policy.services import PAYOUT, current_policy_version
 from governance.sitecontext import utcnow
 
 bp = Blueprint("payouts", __name__)

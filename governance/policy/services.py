@@ -1,5 +1,5 @@
 """The policy store: the dataset catalogue, the hash-chained policy versions and approved agreements
-(the agreement services are in :mod:`governance.policy.agreements` and importable from here too).
+(the agreement services are in :mod:`governance.policy.agreements`).
 
 Services flush and never commit (the caller commits once); every change is audit-logged in the same
 transaction. Enacting reads the current version only after taking the audit head lock, so two
@@ -435,17 +435,3 @@ def verify_policy_chain(session: Session, *, check_signatures: bool = True,
     if len(keys_seen) > 1:
         problems.append(f"the policy is signed with {len(keys_seen)} different keys; the cooperative has one")
     return problems
-
-
-# The agreement services moved to governance.policy.agreements (which imports this module); callers
-# that import them from here get them on first use, without an import cycle.
-_AGREEMENT_NAMES = frozenset({"enact_deal", "list_agreements", "get_agreement", "agreement_status",
-                              "suspend_agreement", "agreement_record_hash"})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _AGREEMENT_NAMES:
-        from governance.policy import agreements
-
-        return getattr(agreements, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,8 +8,9 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from governance.policy.agreements import enact_deal
 from governance.policy.bodies import DealBody, PayoutFormula
-from governance.policy.services import enact_deal, enact_payout_formula
+from governance.policy.services import enact_payout_formula
 from tests.conftest import csrf_token
 from tests.policy.samples import deal_json, formula_json
 

@@ -12,19 +12,17 @@ from sqlalchemy import func, select
 from governance.audit.models import AuditEntry
 from governance.auth.passwords import password_hasher
 from governance.operations.demo import seed_demo
+from governance.policy.agreements import enact_deal, list_agreements, suspend_agreement
 from governance.policy.bodies import DataUseRuleBody, DealBody
 from governance.policy.decisions import in_force_at
 from governance.policy.models import Agreement
 from governance.policy.services import (
     add_dataset,
     current_policy_version,
-    enact_deal,
     enact_rule_changes,
     get_dataset,
-    list_agreements,
     retire_dataset,
     rules_of,
-    suspend_agreement,
 )
 from governance.policy.vocabulary import DPV, PROFILE
 from governance.sitecontext import SiteSettings

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from governance.policy.agreements import enact_deal
 from governance.policy.bodies import DataUseRuleBody, DealBody
-from governance.policy.services import add_dataset, enact_deal, enact_rule_changes, get_dataset, retire_dataset
+from governance.policy.services import add_dataset, enact_rule_changes, get_dataset, retire_dataset
 from governance.policy.vocabulary import DPV
 from tests.conftest import csrf_token
 from tests.policy.samples import deal_json, prohibition_json, rule_json

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 
 from governance.audit.models import AuditEntry
 from governance.audit.services import verify_audit_log
+from governance.policy.agreements import agreement_status, enact_deal, suspend_agreement
 from governance.policy.bodies import BodyContext, InvalidBody, parse_body
 from governance.policy.models import Agreement, Dataset, PolicyVersion
 from governance.policy.services import (
@@ -21,18 +22,15 @@ from governance.policy.services import (
     NotPermitted,
     PolicyError,
     add_dataset,
-    agreement_status,
     current_payout_formula,
     current_policy_version,
     current_rules,
     dataset_slugs,
     dataset_titles,
-    enact_deal,
     enact_payout_formula,
     enact_rule_changes,
     list_datasets,
     retire_dataset,
-    suspend_agreement,
     update_dataset,
     verify_policy_chain,
 )

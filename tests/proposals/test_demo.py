@@ -14,14 +14,13 @@ from governance.auth.passwords import password_hasher
 from governance.constitution.rules import KINDS
 from governance.constitution.services import current_constitution, verify_versions
 from governance.operations.demo import seed_demo
+from governance.policy.agreements import agreement_status, list_agreements
 from governance.policy.services import (
     DATA_USE,
     PAYOUT,
-    agreement_status,
     current_payout_formula,
     current_policy_version,
     current_rules,
-    list_agreements,
     list_datasets,
     list_policy_versions,
     verify_policy_chain,
