@@ -151,3 +151,11 @@ def test_element_ids_are_unique_on_every_page(app, make_logged_in_client, db_ses
         html = client.get(path).data.decode()
         ids = re.findall(r'\sid="([^"]+)"', html)
         assert len(ids) == len(set(ids)), (path, sorted(i for i in ids if ids.count(i) > 1))
+
+
+def test_every_page_links_the_public_checks_in_its_footer(client):
+    page = client.get("/").data.decode()
+    footer = page[page.index('<footer'):]
+    for path in ("/audit", "/receipts/check", "/policy/check"):
+        assert f'href="{path}"' in footer
+        assert client.get(path).status_code == 200
