@@ -152,7 +152,8 @@ def ballot(election_id: int) -> Response | tuple[str, int]:
         except InvalidChoice as exc:
             return render_ballot(election, proposal, form=form, entered=entered, question_errors=exc.errors,
                                  error=exc.message, status=422)
-        return render_ballot(election, proposal, form=form, entered=entered)
+        on_roll = roll_entry_of(db_session, election, member) is not None
+        return render_ballot(election, proposal, form=form, entered=entered, status=200 if on_roll else 403)
     now = utcnow()
     try:
         if action == "audit":

@@ -255,6 +255,9 @@ def test_refusals_on_the_ballot_page_write_nothing(app, db_session) -> None:
                                        "action": "cast"})
     assert posted.status_code == 403
     assert "not on this election's roll" in main_html(posted)
+    checked = stranger.post(path, data={"csrf_token": csrf_token(page.data), "expected_previous": "0", "q0": "0",
+                                        "action": "check"})
+    assert checked.status_code == 403
 
     no_csrf = browser.post(path, data={"expected_previous": "0", "q0": "0", "action": "cast"})
     assert no_csrf.status_code == 400
