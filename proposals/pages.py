@@ -34,7 +34,6 @@ from proposals.forms import (
     CommentForm,
     CompanionForm,
     EmptyForm,
-    OpenVotingForm,
     ReasonForm,
 )
 from proposals.models import Amendment, AmendmentStatus, Comment, Proposal, ProposalState, ProposalStateChange
@@ -49,9 +48,8 @@ S = ProposalState
 
 #: Panels other packages add to the proposal page, as "module:function" specs (proposals never imports
 #: them itself). Each function takes (session, proposal, viewer, now) and returns None or
-#: {"template": ..., "context": {...}, "replaces_open_voting": bool}; a panel that replaces the
-#: open-voting form offers its own way to open the vote.
-DETAIL_PANELS: list[str] = []
+#: {"template": ..., "context": {...}}. Voting's panel is where stewards open the vote (with its election).
+DETAIL_PANELS: list[str] = ["voting.proposal_panel:voting_panel"]
 
 
 @bp.app_template_filter("when")
@@ -259,8 +257,6 @@ def detail_context(db_session: Session, proposal: Proposal, viewer: Member | Non
     latest = proposal.latest
     may = may_for(proposal, viewer, now)
     panels = detail_panels(db_session, proposal, viewer, now)
-    if any(panel.get("replaces_open_voting") for panel in panels):
-        may["open_voting"] = False
     rules = rules_for(db_session, proposal.kind)
     given = {k: v for k, v in (forms or {}).items() if v is not None}
     companion_form = given.get("companion_form") or CompanionForm(
@@ -300,7 +296,6 @@ def detail_context(db_session: Session, proposal: Proposal, viewer: Member | Non
         "cancel_form": given.get("cancel_form") or ReasonForm(prefix="cancel"),
         "hide_form": given.get("hide_form") or ReasonForm(),
         "hide_target": given.get("hide_target"),
-        "open_voting_form": given.get("open_voting_form") or OpenVotingForm(),
         "override_form": given.get("override_form") or ReasonForm(prefix="override"),
         "companion_form": companion_form,
     }

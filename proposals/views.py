@@ -26,7 +26,6 @@ from proposals.forms import (
     CompanionForm,
     DraftTextForm,
     ListFilterForm,
-    OpenVotingForm,
     ReasonForm,
 )
 from proposals.models import Proposal, ProposalState
@@ -213,24 +212,6 @@ def cancel(proposal_id: int) -> Response | tuple[str, int]:
         return refused(proposal, exc, cancel_form=form)
     db_session.commit()
     flash(_DONE["cancel"], "success")
-    return redirect(proposal_url(proposal))
-
-
-@bp.post("/proposals/<int:proposal_id>/open-voting")
-@login_required
-def open_voting(proposal_id: int) -> Response | tuple[str, int]:
-    viewer, db_session = signed_in(), session()
-    proposal = load_proposal(proposal_id)
-    form = OpenVotingForm()
-    if not form.validate_on_submit():
-        return render_detail(proposal, status=400, open_voting_form=form)
-    try:
-        lifecycle.open_voting(db_session, proposal, actor=viewer, now=utcnow(), closes_at=form.closes_at_utc,
-                              base_url=current_app.config["BASE_URL"])
-    except ProposalError as exc:
-        return refused(proposal, exc, open_voting_form=form)
-    db_session.commit()
-    flash(f"Voting is open on version {proposal.frozen_version}; members have been told.", "success")
     return redirect(proposal_url(proposal))
 
 

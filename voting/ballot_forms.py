@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField
-from wtforms.fields import DateTimeLocalField
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import InputRequired
 
 from governance.members.forms import choice
+from proposals.forms import OpenVotingForm
 from voting.crypto.ballot import ChoiceQuestion, QuadraticQuestion
 
 QuestionSpec = ChoiceQuestion | QuadraticQuestion
@@ -189,13 +188,12 @@ SECRECY_CHOICES = [choice("secret", "Secret ballot (encrypted; counted by the tr
                    choice("open", "Open roll call (every vote public on the board under the voter's alias)")]
 
 
-class OpenElectionForm(FlaskForm):
+class OpenElectionForm(OpenVotingForm):
+    """Opening the vote (the window, from proposals) and the election's secrecy and trustee committee."""
+
     secrecy = RadioField("How members vote", choices=SECRECY_CHOICES, default="secret",
                          validators=[InputRequired(message="Choose secret or open.")])
     committee_id = SelectField("Trustee committee (secret ballots)", choices=[], validate_choice=False)
-    closes_at = DateTimeLocalField("Voting closes (optional, UTC)", format="%Y-%m-%dT%H:%M",
-                                   validators=[Optional()],
-                                   description="Leave empty for the constitution's voting period.")
 
     def set_committees(self, committees: Sequence[tuple[int, str]]) -> None:
         self.committee_id.choices = [choice("", "Choose a committee"),
@@ -205,8 +203,3 @@ class OpenElectionForm(FlaskForm):
     def committee(self) -> int | None:
         text = (self.committee_id.data or "").strip()
         return int(text) if text.isdigit() else None
-
-    @property
-    def closes_at_utc(self) -> datetime | None:
-        value = self.closes_at.data
-        return value.replace(tzinfo=UTC) if value is not None else None

@@ -22,6 +22,7 @@ from governance.members.models import Member
 from governance.policy.describe import describe_body
 from governance.policy.services import dataset_titles
 from governance.sitecontext import utcnow
+from proposals.access import is_steward
 from proposals.errors import NotPermitted as ProposalNotPermitted
 from proposals.errors import ProposalError
 from proposals.models import Proposal
@@ -273,6 +274,8 @@ def open_election_view(proposal_id: int) -> Response | tuple[str, int]:
     proposal = db_session.get(Proposal, proposal_id)
     if proposal is None or not can_view(proposal, member):
         abort(404, description="There is no such proposal, or it is a draft only its author can see.")
+    if not is_steward(member):
+        abort(403, description="Only stewards open voting.")
     form = OpenElectionForm()
     form.set_committees([(c.id, c.label) for c in ready_committee_choices(db_session)])
     if not form.validate_on_submit():

@@ -31,9 +31,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance.audit.actions import describe_actions
 from governance.audit.chain import utc
-from governance.audit.services import record_event
 from governance.members.models import Member
 from proposals.models import Proposal, ProposalState
 from voting.board import append_entry, lock_election
@@ -52,12 +50,6 @@ from voting.elections import election_key, election_of, question_specs, roll_ent
 from voting.errors import InvalidChoice, NotOnRoll, StaleBallot, VotingError, WindowClosed
 from voting.models import BoardEntry, Election, ElectionState, EntryKind, RollEntry, Secrecy
 from voting.record import Receipt, canonical_bytes
-
-CASTING_ACTIONS = {
-    "ballot.cast": "Ballot cast in an election (the choices are on the board, encrypted when secret)",
-    "ballot.audited": "Ballot audited instead of cast (randomness revealed, never counted)",
-}
-describe_actions(CASTING_ACTIONS)
 
 STALE_MESSAGE = "You voted in another window or tab a moment ago; reload to see your current ballot."
 
@@ -234,10 +226,7 @@ def cast_ballot(session: Session, election: Election, member: Member, *, choices
                                   tracking_code=tracking_code, now=now)
     roll_entry.ballots_cast += 1
     session.flush()
-    # Public log: who cast and when (turnout is public), never what or which board entry, so the
-    # log does not tie a member's name to their alias or ballot.
-    record_event(session, actor=member, action="ballot.cast", subject_type="election", subject_id=election.id,
-                 details={"proposal_id": election.proposal_id, "re_vote": replaced is not None}, now=now)
+    # No audit entry: with the member's name and a time it would tie them to their alias on the board.
     return CastResult(entry=entry, receipt=receipt, replaced=replaced)
 
 
@@ -261,8 +250,6 @@ def audit_ballot(session: Session, election: Election, member: Member, *, choice
     entry, receipt = append_entry(session, election, roll_entry, kind=EntryKind.AUDITED,
                                   payload={"ballot": ballot.to_json(), "reveal": reveal},
                                   tracking_code=ballot.tracking_code(), now=now)
-    record_event(session, actor=member, action="ballot.audited", subject_type="election", subject_id=election.id,
-                 details={"proposal_id": election.proposal_id}, now=now)
     return AuditResult(entry=entry, receipt=receipt, reveal=reveal, choices=revealed)
 
 

@@ -95,7 +95,7 @@ def voting_panel(session: Session, proposal: Proposal, viewer: Member | None, no
         committees = ready_committee_choices(session)
         form = OpenElectionForm(data={"secrecy": "secret" if committees else "open"})
         form.set_committees([(c.id, c.label) for c in committees])
-        return {"template": "voting/_proposal_panel.html", "replaces_open_voting": True,
+        return {"template": "voting/_proposal_panel.html",
                 "context": {"mode": "open", "form": form, "committees": committees, "no_committee": NO_COMMITTEE,
                             "blockers": lifecycle.voting_blockers(session, proposal, now),
                             "proposal": proposal}}
@@ -105,6 +105,6 @@ def voting_panel(session: Session, proposal: Proposal, viewer: Member | None, no
     roll_entry = roll_entry_of(session, election, viewer)
     cast = current_cast(session, election, viewer)
     window_open = state == S.VOTING and utc(election.opens_at) <= utc(now) < utc(election.closes_at)
-    return {"template": "voting/_proposal_panel.html", "replaces_open_voting": False,
+    return {"template": "voting/_proposal_panel.html",
             "context": {"mode": "voting" if window_open else "after", "election": election, "proposal": proposal,
                         "on_roll": roll_entry is not None, "cast": cast, "signed_in": viewer is not None}}

@@ -146,7 +146,7 @@ def test_a_member_drafts_publishes_gathers_sponsors_accepts_an_amendment_and_a_s
                           action=f"/proposals/{pid}/override")
         assert response.status_code == 302
         assert reload(db_session, Proposal, pid).override_reason == "The members asked for a vote."
-    response = submit(steward_client, f"/proposals/{pid}", action=f"/proposals/{pid}/open-voting")
+    response = submit(steward_client, f"/proposals/{pid}", action=f"/proposals/{pid}/elections")
     assert response.status_code == 302, response.data.decode()[response.data.decode().find("<main"):][:3000]
     proposal = reload(db_session, Proposal, pid)
     assert proposal.state == ProposalState.VOTING

@@ -183,7 +183,7 @@ def test_a_post_without_csrf_token_changes_nothing(steward, db_session, make_log
     assert client.post(f"/proposals/{draft.id}/publish").status_code == 400
     assert client.post(f"/proposals/{discussed.id}/withdraw", data={"csrf_token": "forged"}).status_code == 400
     assert steward_client.post(f"/proposals/{discussed.id}/cancel", data={"cancel-reason": "x"}).status_code == 400
-    assert steward_client.post(f"/proposals/{discussed.id}/open-voting").status_code == 400
+    assert steward_client.post(f"/proposals/{discussed.id}/elections").status_code == 400
     assert _state(db_session, draft.id) == S.DRAFT
     assert _state(db_session, discussed.id) == S.DISCUSSION
     assert count_rows(db_session, AuditEntry) == audit_before
@@ -197,9 +197,9 @@ def test_opening_the_vote_too_early_or_without_sponsors_lists_the_blockers(stewa
     db_session.commit()
     pid = proposal.id
     start_discussion_days_ago(db_session, pid, 0)
-    member_try = author_client.post(f"/proposals/{pid}/open-voting", data={"csrf_token": _token(author_client)})
+    member_try = author_client.post(f"/proposals/{pid}/elections", data={"csrf_token": _token(author_client)})
     assert member_try.status_code == 403
-    response = submit(steward_client, f"/proposals/{pid}", action=f"/proposals/{pid}/open-voting")
+    response = submit(steward_client, f"/proposals/{pid}", action=f"/proposals/{pid}/elections")
     assert response.status_code == 422
     html = _main(response)
     assert "Needs 2 more co-sponsors" in html
@@ -216,12 +216,12 @@ def test_a_steward_may_choose_when_voting_closes(steward, db_session, make_logge
     pid = proposal.id
     start_discussion_days_ago(db_session, pid, 30)
     past = submit(steward_client, f"/proposals/{pid}", {"closes_at": "2020-01-01T12:00"},
-                  action=f"/proposals/{pid}/open-voting")
+                  action=f"/proposals/{pid}/elections")
     assert past.status_code == 422
     assert "Choose a later closing time." in _main(past)
     assert _state(db_session, pid) == S.DISCUSSION
     response = submit(steward_client, f"/proposals/{pid}", {"closes_at": "2099-03-01T18:30"},
-                      action=f"/proposals/{pid}/open-voting")
+                      action=f"/proposals/{pid}/elections")
     assert response.status_code == 302
     opened = reload(db_session, Proposal, pid)
     assert opened.state == S.VOTING

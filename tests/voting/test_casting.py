@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -84,15 +83,9 @@ def test_secret_yes_no_abstain_is_encrypted_verified_and_receipted(db_session, c
     assert result.receipt.leaf_index == 0
     assert result.receipt.kind == "cast"
     assert _roll(db_session, election, voter).ballots_cast == 1
-    # The public audit log says that the member voted, never what or which board entry.
-    event = db_session.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).scalar_one()
-    assert _audit_count(db_session) == audits_before + 1
-    assert event.action == "ballot.cast"
-    assert event.actor_id == voter.id
-    text = json.dumps(event.details)
-    assert entry.tracking_code not in text
-    assert "choices" not in text
-    assert "alias" not in text
+    # The board is the record of casts; the public audit log gets no entry, which (with the member's name
+    # and a time) would tie them to their alias and board entry.
+    assert _audit_count(db_session) == audits_before
 
 
 def test_open_ballot_keeps_the_choices_on_the_board(db_session) -> None:
