@@ -136,6 +136,8 @@ def print_accounts() -> None:
     echo(f"  ... and {len(DEMO_ACCOUNTS) - 8} more members (e.g. {demo_email(DEMO_ACCOUNTS[8][0])}); "
          f"{demo_email(SUSPENDED_DEMO_MEMBER)} is suspended, {demo_email(INVITED_DEMO_PERSON[0])} is invited.")
     echo("Proposals of every kind in every state are at /proposals; the dataset catalogue is at /datasets.")
+    echo("The adopted policy is at /policy (for machines: /policy/data-use.jsonld; ask /policy/check or "
+         "POST /api/v1/policy/decide), the deals at /deals, payout statements at /payouts (stewards).")
 
 
 @click.command("demo")

@@ -101,6 +101,8 @@ def test_demo_seed_only_builds_a_verifiable_demo_cooperative(tmp_path):
     assert result.exit_code == 0, result.output
     assert "steward@demo.coop" in result.output
     assert DEMO_PASSWORD in result.output
+    for where in ("/proposals", "/policy", "/api/v1/policy/decide", "/deals", "/payouts"):
+        assert where in result.output
     db_file = tmp_path / "instance" / "demo.sqlite"
     database = Database(f"sqlite:///{db_file}")
     try:
