@@ -73,6 +73,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "governance.policy.check_views:bp",
     "voting.committee_views:bp",
     "voting.trustee_api:bp",
+    "voting.results_views:bp",
 )
 
 
