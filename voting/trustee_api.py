@@ -11,6 +11,14 @@ trustee of that committee), 404 (no such committee) and 409 (wrong step, or subm
 - ``POST /api/v1/trustee/committees/<id>/announcement``  ``{"announcement", "bls_public_key", "bls_pop"}``
 - ``POST /api/v1/trustee/committees/<id>/dealing``       ``{"commitment", "shares": [...]}``
 - ``POST /api/v1/trustee/committees/<id>/confirmation``  ``{"complaints": [...]}`` (empty: all shares good)
+
+Counting (docs/counting.md; 404 for an unknown election, 403 for a member who is not one of its trustees):
+
+- ``GET  /api/v1/trustee/elections/<id>/tally``             the manifest, the encrypted tally, every share
+  posted so far, the result and its certificate
+- ``POST /api/v1/trustee/elections/<id>/decryption``        ``{"trustee_index", "shares": [[share per option]
+  per question]}``
+- ``POST /api/v1/trustee/elections/<id>/result-signature``  ``{"trustee_index", "signature"}`` (BLS, hex)
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from governance import db
 from governance.app import csrf
 from governance.members.models import Member
 from governance.sitecontext import utcnow
-from voting import ceremony_services
+from voting import ceremony_services, counting
 from voting.committee_models import MessageKind, TrusteeCommittee
 from voting.committee_services import (
     NotATrustee,
@@ -39,6 +47,7 @@ from voting.committee_services import (
     seat_of,
 )
 from voting.errors import NotPermitted, VotingError
+from voting.models import Election
 
 bp = Blueprint("trustee_api", __name__, url_prefix="/api/v1/trustee")
 csrf.exempt(bp)  # bearer tokens, no cookies: a forged cross-site request cannot carry the token
@@ -173,3 +182,94 @@ def post_dealing(committee_id: int) -> tuple[Response, int]:
 @bp.post("/committees/<int:committee_id>/confirmation")
 def post_confirmation(committee_id: int) -> tuple[Response, int]:
     return _submit(committee_id, ceremony_services.submit_confirmation)
+
+
+# ---------------------------------------------------------------- counting
+
+
+class ElectionNotFound(VotingError):
+    status = 404
+
+
+def _election(session: Session, election_id: int) -> Election:
+    election = session.get(Election, election_id)
+    if election is None:
+        raise ElectionNotFound(f"There is no election {election_id}.")
+    return election
+
+
+def counting_state(session: Session, election: Election, member: Member) -> dict[str, Any]:
+    """What a trustee needs to decrypt and to check the result (all of it public once decided)."""
+    index = counting.trustee_index_of(session, election, member)
+    records = counting.share_records(session, election)
+    mine = next((r for r in records if r.trustee_index == index), None)
+    return {"election": {"id": election.id, "fingerprint": election.fingerprint, "state": election.state.value,
+                         "committee_id": election.committee_id, "threshold": counting.threshold(election)},
+            "manifest": election.manifest,
+            "me": {"index": index, "submitted": mine is not None,
+                   "signed": mine is not None and mine.result_signature is not None},
+            "encrypted_tally": election.encrypted_tally,
+            "shares": {str(r.trustee_index): r.shares for r in records},
+            "result": election.result, "certificate": election.result_certificate}
+
+
+def _read_json() -> tuple[Any, tuple[Response, int] | None]:
+    if (request.content_length or 0) > MAX_BODY:
+        return None, _error(413, "The request body is too large.")
+    if not request.is_json:
+        return None, _error(415, "Send the request as JSON with the header Content-Type: application/json.")
+    try:
+        payload = json.loads(request.get_data(as_text=True))
+    except ValueError:
+        return None, _error(400, "The request body is not valid JSON.")
+    if not isinstance(payload, dict):
+        return None, _error(400, "The request body must be a JSON object.")
+    return payload, None
+
+
+@bp.get("/elections/<int:election_id>/tally")
+def election_tally(election_id: int) -> tuple[Response, int]:
+    session = db.session()
+    try:
+        member = _trustee(session)
+        state = counting_state(session, _election(session, election_id), member)
+    except VotingError as exc:
+        session.rollback()
+        return _refused(exc)
+    session.commit()
+    return _json(state)
+
+
+def _count_step(election_id: int, step: Callable[..., Any], field: str) -> tuple[Response, int]:
+    session = db.session()
+    try:
+        member = _trustee(session)
+    except VotingError as exc:
+        return _refused(exc)
+    payload, problem = _read_json()
+    if problem is not None:
+        return problem
+    index = payload.get("trustee_index")
+    if not isinstance(index, int) or isinstance(index, bool):
+        return _error(400, "trustee_index must be your trustee number (an integer).", "trustee_index")
+    try:
+        election = _election(session, election_id)
+        step(session, election, member, index, payload.get(field))
+        state = counting_state(session, election, member)
+    except VotingError as exc:
+        session.rollback()
+        return _refused(exc)
+    session.commit()
+    return _json({"ok": True, **state})
+
+
+@bp.post("/elections/<int:election_id>/decryption")
+def post_decryption(election_id: int) -> tuple[Response, int]:
+    return _count_step(election_id, lambda s, e, m, i, shares: counting.submit_decryption(
+        s, e, m, trustee_index=i, shares_json=shares, now=utcnow()), "shares")
+
+
+@bp.post("/elections/<int:election_id>/result-signature")
+def post_result_signature(election_id: int) -> tuple[Response, int]:
+    return _count_step(election_id, lambda s, e, m, i, signature: counting.sign_result(
+        s, e, m, trustee_index=i, signature_hex=signature, now=utcnow()), "signature")

@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from voting import trustee_client as tc
+from voting import trustee_counting as tcount
 from voting.crypto.errors import CryptoError
 from voting.crypto.keyfile import (
     CorruptKeyFile,
@@ -66,6 +67,27 @@ class Site:
             raise click.ClickException(f"Cannot reach the site at {self.base}: {exc}") from exc
         except ValueError as exc:
             raise click.ClickException(f"The site's answer is not JSON ({exc}); is --site the right address?") from exc
+
+    def get_public(self, url: str) -> dict[str, Any]:
+        """A public JSON page of the same site (``url`` absolute, e.g. a board.json ``next`` link)."""
+        if urllib.parse.urlsplit(url).netloc != urllib.parse.urlsplit(self.base).netloc:
+            raise click.ClickException(f"The site linked to another host ({url}); refusing to follow it.")
+        req = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
+        try:
+            with urllib.request.urlopen(req, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - http(s) only
+                return json.loads(response.read().decode("utf-8"))
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise click.ClickException(f"Cannot read {url}: {exc}") from exc
+
+    def board_entries(self, election: int) -> list[dict[str, Any]]:
+        """Every entry of the election's public bulletin board, following the pages."""
+        url: str | None = self.base.removesuffix("/api/v1/trustee") + f"/elections/{election}/board.json"
+        entries: list[dict[str, Any]] = []
+        while url:
+            page = self.get_public(url)
+            entries.extend(page["entries"])
+            url = page.get("next")
+        return entries
 
     def state(self, committee: int, *, all_shares: bool = False) -> dict[str, Any]:
         return self.request("GET", f"/committees/{committee}" + ("?all_shares=1" if all_shares else ""))
@@ -302,5 +324,44 @@ def status_command(site: str, token: str | None, committee: int | None) -> None:
     click.echo(_next(site, committee, state["me"]["next_step"], Path("YOUR-KEY-FILE")))
 
 
-# `dataguild trustee decrypt` (partial decryption of an election's encrypted tally with the key share
-# stored by `confirm`, and the BLS co-signature of the result with bls_secret_of(...)) comes with counting.
+@trustee_cli.command("decrypt")
+@site_option
+@token_option
+@key_option
+@click.option("--election", required=True, type=int, help="The election's number on the site.")
+def decrypt_command(site: str, token: str | None, key_path: Path, election: int) -> None:
+    """Count an election: check the posted tally against the public board, post your partial
+    decryptions and, once the result is decided, check it and co-sign it. Run it again to sign when
+    the other trustees were not done yet."""
+    api, key = Site(site, token), KeyFile(key_path)
+    path = f"/elections/{election}"
+    state = api.request("GET", path + "/tally")
+    status = state["election"]["state"]
+    if status == "open":
+        raise click.ClickException(f"Election {election} has not been closed yet: there is no tally to decrypt.")
+    try:
+        joint = tcount.checked_joint_key(state, key.secrets)
+        document = tcount.recomputed_tally(state, api.board_entries(election))
+        click.echo(f"The encrypted tally is the sum of the {document['ballots']} counted ballots on the board "
+                   "(recomputed here).")
+        if not state["me"]["submitted"] and status == "tallying":
+            state = api.request("POST", path + "/decryption", tcount.decryption_payload(state, key.secrets, joint,
+                                                                                          document))
+            click.echo("Your partial decryptions are posted.")
+        if state["election"]["state"] != "decided":
+            waiting = state["election"]["threshold"] - len(state["shares"])
+            click.echo(f"Waiting for {waiting} more trustee(s); run this command again to sign the result.")
+            return
+        result = tcount.checked_result(state, joint, document)
+    except CryptoError as exc:
+        raise _fail(exc, "Cannot decrypt") from exc
+    click.echo(f"Result checked here from the posted shares: totals {result['totals']}, turnout {result['turnout']} "
+               f"of {result['roll_size']}.")
+    if not state["me"]["submitted"]:
+        click.echo("Other trustees decrypted this election; only they sign its result.")
+    elif state["me"]["signed"]:
+        click.echo("You have signed this result already.")
+    else:
+        answer = api.request("POST", path + "/result-signature", tcount.signature_payload(key.secrets, result))
+        click.echo(f"Result signed; the certificate now has the signatures of trustee(s) "
+                   f"{answer['certificate']['signers']}.")

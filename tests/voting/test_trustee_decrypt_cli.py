@@ -1,0 +1,89 @@
+"""`dataguild count` and `dataguild trustee decrypt` against a live server (werkzeug in a thread, real
+HTTP): a 2-of-3 committee counts a secret election, refuses a tally that is not the board's sum, and
+certifies the result."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from proposals.models import Proposal, ProposalState
+from tests.conftest import count_rows, make_member, reload
+from tests.voting.counting_helpers import make_secret_election, ready_committee
+from tests.voting.factories import post_ballot
+from tests.voting.test_trustee_cli import site  # noqa: F401 - the live-server fixture
+from voting import committee_services as svc
+from voting import tally
+from voting.cli import count_command
+from voting.crypto.keyfile import dump_keyfile
+from voting.models import DecryptionShareRecord, Election, ElectionState
+from voting.trustee_cli import trustee_cli
+
+
+def _run(*args: str, token: str, ok: bool = True) -> str:
+    result = CliRunner().invoke(trustee_cli, list(args), env={"DATAGUILD_TRUSTEE_TOKEN": token})
+    assert (result.exit_code == 0) == ok, result.output
+    return result.output
+
+
+def test_two_trustees_decrypt_and_certify_with_the_command(app, site, db_session, tmp_path: Path):  # noqa: F811
+    steward = make_member(db_session, "cli-steward@example.org", roles=("member", "steward"))
+    committee, trustees = ready_committee(db_session, steward, 3, 2, "cli")
+    setup = make_secret_election(db_session, committee, voters=3, now=datetime.now(UTC) - timedelta(days=30))
+    _s, a, b, c = setup.voters
+    for voter, choice in ((a, [1, 0, 0]), (b, [0, 1, 0]), (c, [1, 0, 0]), (a, [0, 0, 1])):
+        post_ballot(db_session, setup.election, voter, [choice], now=setup.now)
+    tokens = {j: svc.create_token(db_session, member=t.member, label="cli", now=setup.now)[1]
+              for j, t in trustees.items()}
+    keys = {}
+    for j, trustee in trustees.items():
+        keys[j] = tmp_path / f"trustee{j}.json"
+        keys[j].write_text(dump_keyfile(trustee.secrets, None), encoding="utf-8")
+    db_session.commit()
+    eid, pid = setup.election.id, setup.proposal.id
+
+    def decrypt(j: int, *, key: int | None = None, ok: bool = True) -> str:
+        return _run("decrypt", "--site", site, "--key", str(keys[key or j]), "--election", str(eid),
+                    token=tokens[j], ok=ok)
+
+    assert "has not been closed yet" in decrypt(1, ok=False)
+    counted = app.test_cli_runner().invoke(count_command)
+    assert counted.exit_code == 0, counted.output
+    assert "1 election(s) closed: 0 decided, 1 waiting for the trustees' decryptions, 0 not counted" in counted.output
+    election = reload(db_session, Election, eid)
+    assert election.state == ElectionState.TALLYING
+    assert "0 election(s) closed" in app.test_cli_runner().invoke(count_command).output
+
+    assert "this key file is trustee 1's, but you are trustee 2" in decrypt(2, key=1, ok=False)
+    # A site that asks for the decryption of anything but the board's sum is caught before any share is made.
+    honest = copy.deepcopy(election.encrypted_tally)
+    forged = copy.deepcopy(honest)
+    forged["questions"][0][0], forged["questions"][0][1] = honest["questions"][0][1], honest["questions"][0][0]
+    db_session.get(Election, eid).encrypted_tally = forged
+    db_session.commit()
+    assert "is not the sum of the counted ballots on the board" in decrypt(1, ok=False)
+    assert count_rows(db_session, DecryptionShareRecord) == 0
+    db_session.get(Election, eid).encrypted_tally = honest
+    db_session.commit()
+
+    first = decrypt(1)
+    assert "the sum of the 3 counted ballots on the board" in first
+    assert "Waiting for 1 more trustee(s)" in first
+    second = decrypt(2)
+    assert "Result checked here from the posted shares: totals [[1, 1, 1]], turnout 3 of 4." in second
+    assert "certificate now has the signatures of trustee(s) [2]" in second
+    assert "[1, 2]" in decrypt(1)
+    assert "signed this result already" in decrypt(1)
+    assert "only they sign its result" in decrypt(3)
+
+    election = reload(db_session, Election, eid)
+    assert election.state == ElectionState.DECIDED
+    assert election.result["totals"] == [[1, 1, 1]]
+    assert election.result_certificate["signers"] == [1, 2]
+    tally.verify_certificate(election.manifest, election.result, election.result_certificate)
+    proposal = reload(db_session, Proposal, pid)
+    assert proposal.state == ProposalState.REJECTED  # one yes, one no: not more than half
+    assert proposal.outcome["election_id"] == eid
