@@ -143,7 +143,10 @@ def verify_shares(joint: T.JointKey, fingerprint: str, tally: Sequence[Sequence[
             if share.trustee != trustee:
                 raise T.InvalidDecryptionShare(f"question {q} option {o}: the share is trustee {share.trustee}'s, "
                                                f"not trustee {trustee}'s")
-            T.verify_decryption_share(joint, ct, share, position(fingerprint, q, o))
+            try:
+                T.verify_decryption_share(joint, ct, share, position(fingerprint, q, o))
+            except T.InvalidDecryptionShare as exc:
+                raise T.InvalidDecryptionShare(f"question {q} option {o}: {exc}") from exc
 
 
 def make_shares(joint: T.JointKey, secrets: TrusteeSecrets, fingerprint: str,

@@ -68,7 +68,7 @@ def test_a_steward_closes_an_open_roll_call_and_everyone_sees_the_result(app, db
     assert "<title id=\"chart-0-title\">Totals per option</title>" in html
     assert _svg_numbers(html) == ["2", "1", "0"]
     assert re.search(r'<th scope="row">Yes</th><td>2</td>', html)
-    assert "yes: the signature verifies" in html
+    assert "yes: the signature verifies for the result above" in html
     assert "Close and count" not in html
     assert_unique_ids(browser.get(path).data.decode())
     assert reload(db_session, Proposal, pid).state == ProposalState.ADOPTED
@@ -81,7 +81,10 @@ def test_a_steward_closes_an_open_roll_call_and_everyone_sees_the_result(app, db
     assert data["record_hash"] == tally.result_hash(data["result"])
     assert data["outcome"] == "adopted"
     election_page = _text(anonymous.get(f"/elections/{eid}"))
-    assert f'href="/elections/{eid}/result"' in election_page
+    assert f'<a href="/elections/{eid}/result">The result</a>' in election_page
+    proposal_page = _text(anonymous.get(f"/proposals/{pid}"))
+    assert "The ballots are counted: see the result." in proposal_page
+    assert f'<a href="/elections/{eid}/result">The result</a>' in proposal_page
 
 
 def test_closing_too_early_says_when_voting_ends(app, db_session) -> None:
@@ -144,7 +147,7 @@ def test_a_secret_election_shows_the_trustees_progress_then_the_certified_result
     db_session.commit()
     html = _text(client.get(path))
     assert "Signed by: trustee 3." in html
-    assert "yes: the signature verifies" in html
+    assert "yes: the signature verifies for the result above" in html
     assert_unique_ids(client.get(path).data.decode())
     assert client.get(f"/elections/{eid}/result.json").get_json()["certificate_verified"] is True
 

@@ -16,7 +16,7 @@ from tests.voting.counting_helpers import make_secret_election, ready_committee
 from tests.voting.factories import post_ballot
 from tests.voting.test_trustee_cli import site  # noqa: F401 - the live-server fixture
 from voting import committee_services as svc
-from voting import tally
+from voting import counting, tally
 from voting.cli import count_command
 from voting.crypto.keyfile import dump_keyfile
 from voting.models import DecryptionShareRecord, Election, ElectionState
@@ -87,3 +87,65 @@ def test_two_trustees_decrypt_and_certify_with_the_command(app, site, db_session
     proposal = reload(db_session, Proposal, pid)
     assert proposal.state == ProposalState.REJECTED  # one yes, one no: not more than half
     assert proposal.outcome["election_id"] == eid
+
+
+def _error(response, status: int) -> str:
+    assert response.status_code == status, response.get_data(as_text=True)
+    return response.get_json()["error"]["message"]
+
+
+def test_the_counting_api_refuses_clearly_and_writes_nothing(client, db_session):
+    steward = make_member(db_session, "api-steward@example.org", roles=("member", "steward"))
+    committee, trustees = ready_committee(db_session, steward, 3, 2, "api")
+    setup = make_secret_election(db_session, committee, voters=1, now=datetime.now(UTC) - timedelta(days=30))
+    post_ballot(db_session, setup.election, setup.voters[1], [[1, 0, 0]], now=setup.now)
+    outsider = make_member(db_session, "outsider@example.org", roles=("member", "trustee"))
+
+    def bearer(member) -> dict[str, str]:
+        return {"Authorization": f"Bearer {svc.create_token(db_session, member=member, label='x', now=setup.now)[1]}"}
+
+    headers = {j: bearer(t.member) for j, t in trustees.items()}
+    stranger = bearer(outsider)
+    db_session.commit()
+    eid = setup.election.id
+    base = f"/api/v1/trustee/elections/{eid}"
+
+    assert _error(client.get(base + "/tally"), 401)
+    assert "no election 999" in _error(client.get("/api/v1/trustee/elections/999/tally", headers=headers[1]), 404)
+    assert "not a trustee of this election's committee" in _error(client.get(base + "/tally", headers=stranger), 403)
+    assert "not been closed yet" in _error(client.post(base + "/decryption", headers=headers[1],
+                                                       json={"trustee_index": 1, "shares": []}), 409)
+    state = client.get(base + "/tally", headers=headers[1]).get_json()
+    assert state["me"] == {"index": 1, "submitted": False, "signed": False}
+    assert state["election"]["state"] == "open"
+    assert state["encrypted_tally"] is None
+
+    counting.close_election(db_session, db_session.get(Election, eid), now=datetime.now(UTC))
+    db_session.commit()
+    assert "Content-Type: application/json" in _error(client.post(base + "/decryption", headers=headers[1],
+                                                                  data="{}"), 415)
+    assert "not valid JSON" in _error(client.post(base + "/decryption", headers=headers[1], data="{",
+                                                  content_type="application/json"), 400)
+    assert "trustee_index" in _error(client.post(base + "/decryption", headers=headers[1],
+                                                 json={"trustee_index": "1", "shares": []}), 400)
+    assert "You are trustee 1" in _error(client.post(base + "/decryption", headers=headers[1],
+                                                     json={"trustee_index": 2, "shares": []}), 403)
+    assert "one list per question" in _error(client.post(base + "/decryption", headers=headers[1],
+                                                         json={"trustee_index": 1, "shares": {}}), 400)
+    assert "no result yet" in _error(client.post(base + "/result-signature", headers=headers[1],
+                                                 json={"trustee_index": 1, "signature": "00"}), 409)
+    assert count_rows(db_session, DecryptionShareRecord) == 0
+
+    tally_state = client.get(base + "/tally", headers=headers[2]).get_json()
+    cts = tally.tally_from_document(tally_state["encrypted_tally"])
+    joint = tally.joint_key_of_manifest(tally_state["manifest"])
+    for j in (2, 3):
+        shares = tally.make_shares(joint, trustees[j].secrets, tally_state["election"]["fingerprint"], cts)
+        answer = client.post(base + "/decryption", headers=headers[j], json={"trustee_index": j, "shares": shares})
+        assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["result"]["totals"] == [[1, 0, 0]]
+    assert "decided already" in _error(client.post(base + "/decryption", headers=headers[1],
+                                                   json={"trustee_index": 1, "shares": shares}), 409)
+    assert "signature was refused" in _error(client.post(base + "/result-signature", headers=headers[2],
+                                                         json={"trustee_index": 2, "signature": "zz"}), 400)
+    assert reload(db_session, Election, eid).result_certificate["signers"] == []
