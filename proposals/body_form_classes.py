@@ -60,6 +60,8 @@ class BodyChoices:
     constitution: Mapping[str, KindRules] | None = None
     #: The adopted data-use rules (id → rule JSON): a change can start from a rule's adopted terms.
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The agreements a suspension may name (in force or upcoming), as (id, label).
+    agreements: list[Choice] = field(default_factory=list)
 
 
 # --- fields -----------------------------------------------------------------------------------
@@ -353,6 +355,25 @@ def _bylaw_form(c: BodyChoices) -> type[FlaskForm]:
     return BylawForm
 
 
+# --- deal suspensions ------------------------------------------------------------------------
+
+def _deal_suspension_form(c: BodyChoices) -> type[FlaskForm]:
+    none = "" if c.agreements else " No agreement is in force or upcoming now, so there is nothing to suspend."
+
+    class DealSuspensionForm(_BodyForm):
+        # Any posted value reaches the body check, which says why an agreement cannot be chosen
+        # (expired or suspended since the page was loaded) instead of "Not a valid choice".
+        agreement_id = SelectField("Agreement to suspend", choices=[choice("", "Choose an agreement"),
+                                                                    *(choice(v, t) for v, t in c.agreements)],
+                                   description="Only agreements in force or not yet started can be suspended."
+                                               + none, validate_choice=False)
+        reason = TextAreaField("Why it must be suspended", filters=[_strip],
+                               description="What the counterparty did or what happened (a breach of the terms, a "
+                                           "court order, a data leak). Members vote on this reason.")
+
+    return DealSuspensionForm
+
+
 # --- the root form ----------------------------------------------------------------------------
 
 class _BodyForm(FlaskForm):
@@ -368,6 +389,7 @@ _FACTORIES = {
     "deal_approval": _deal_form,
     "payout_policy": _payout_form,
     "bylaw_change": _bylaw_form,
+    "deal_suspension": _deal_suspension_form,
 }
 
 

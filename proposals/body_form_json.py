@@ -106,11 +106,16 @@ def _bylaw_data(body: Mapping[str, Any]) -> dict[str, Any]:
                         for kind, params in changes.items() if kind in KINDS}}
 
 
+def _suspension_data(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {"agreement_id": _shown(body.get("agreement_id")), "reason": body.get("reason") or ""}
+
+
 _FORM_DATA = {
     "data_use_rule": _data_use_rule_data,
     "deal_approval": _deal_data,
     "payout_policy": _payout_data,
     "bylaw_change": _bylaw_data,
+    "deal_suspension": _suspension_data,
 }
 
 
@@ -260,11 +265,16 @@ def _bylaw_json(form: FlaskForm) -> dict[str, Any]:
     return {"changes": changes}
 
 
+def _suspension_json(form: FlaskForm) -> dict[str, Any]:
+    return {"agreement_id": _whole_number(form.agreement_id.data), "reason": _text(form.reason.data)}
+
+
 _BODY_JSON = {
     "data_use_rule": _data_use_rule_json,
     "deal_approval": _deal_json,
     "payout_policy": _payout_json,
     "bylaw_change": _bylaw_json,
+    "deal_suspension": _suspension_json,
 }
 
 

@@ -1,4 +1,4 @@
-"""Structured forms for the bodies of the four proposal kinds: body JSON ⇄ form, errors next to fields.
+"""Structured forms for the bodies of the proposal kinds: body JSON ⇄ form, errors next to fields.
 
 A view uses them like this::
 
@@ -26,7 +26,7 @@ from wtforms import FieldList, Form, FormField
 from wtforms.fields.core import Field
 
 from governance.constitution.rules import KindRules
-from governance.policy.bodies import EVERY_DATASET, Rule, empty_body
+from governance.policy.bodies import EVERY_DATASET, AgreementRef, Rule, empty_body
 from governance.policy.vocabulary import (
     ACTIONS,
     CONTRIBUTION_METRICS,
@@ -46,11 +46,13 @@ __all__ = ["BodyChoices", "attach_errors", "body_choices", "body_from_form", "fo
 
 def body_choices(datasets: Iterable[tuple[str, str]] | Mapping[str, str], *,
                  constitution: Mapping[str, KindRules] | None = None,
-                 rules: Iterable[Rule | Mapping[str, Any]] = ()) -> BodyChoices:
+                 rules: Iterable[Rule | Mapping[str, Any]] = (),
+                 agreements: Iterable[AgreementRef] = ()) -> BodyChoices:
     """The choices of every body form. ``datasets`` are the catalogue's ``(slug, title)`` pairs (or a
     slug → title mapping); "All datasets" (``*``) comes first. ``constitution`` (kind → rules in force)
     lets the bylaw form show the current values; ``rules`` (the adopted data-use rules) let a rule
-    change start from the adopted terms of the rule it names."""
+    change start from the adopted terms of the rule it names; ``agreements`` (with their status) give the
+    suspension form the agreements in force or upcoming."""
     rule_json = [rule.to_json() if isinstance(rule, Rule) else dict(rule) for rule in rules]
     pairs = datasets.items() if isinstance(datasets, Mapping) else datasets
     return BodyChoices(
@@ -65,7 +67,13 @@ def body_choices(datasets: Iterable[tuple[str, str]] | Mapping[str, str], *,
         regions=list(REGIONS.items()),
         constitution=constitution,
         rules={rule["id"]: rule for rule in rule_json},
+        agreements=[(str(a.id), f"{a.counterparty} (#{a.id}), {AGREEMENT_STATES[a.status]}")
+                    for a in agreements if a.suspendable],
     )
+
+
+AGREEMENT_STATES = {"upcoming": "not yet in force", "active": "in force", "expired": "expired",
+                    "suspended": "suspended"}
 
 
 def form_from_body(kind: str, body_json: Mapping[str, Any] | None, choices: BodyChoices,

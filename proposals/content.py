@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 from governance.constitution.services import current_constitution
 from governance.members.models import Member
+from governance.policy.agreements import agreement_refs
 from governance.policy.bodies import BodyContext, InvalidBody, parse_body
 from governance.policy.canonical import sha256_hex
 from governance.policy.services import current_rules, dataset_slugs
+from governance.sitecontext import utcnow
 from proposals.errors import ProposalError
 from proposals.models import Proposal, ProposalVersion
 
@@ -20,10 +22,11 @@ MAX_SUMMARY = 20_000
 
 
 def body_context(session: Session) -> BodyContext:
-    """What a body is checked against: the active datasets, the constitution in force and the
-    adopted data-use rules (a change must name an existing rule, an addition a new id)."""
+    """What a body is checked against: the active datasets, the constitution in force, the adopted
+    data-use rules (a change must name an existing rule, an addition a new id) and the agreements
+    with their status today (a suspension must name one in force or upcoming)."""
     return BodyContext(datasets=dataset_slugs(session), constitution=current_constitution(session).snapshot(),
-                       rules=tuple(current_rules(session)))
+                       rules=tuple(current_rules(session)), agreements=agreement_refs(session, utcnow().date()))
 
 
 def content_hash(kind: str, title: str, summary: str, body: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Enacting an adopted proposal: its frozen version becomes a new version of the cooperative's
-policy (rules, payout formula), an agreement (deal) or a new constitution version, linked back to
-the proposal. One enactor per kind in :data:`ENACTORS`."""
+policy (rules, payout formula), an agreement (deal), a suspended agreement (deal suspension) or a new
+constitution version, linked back to the proposal. One enactor per kind in :data:`ENACTORS`."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from governance.audit.services import record_event
 from governance.constitution.services import amend_constitution
 from governance.members.models import Member
-from governance.policy.agreements import enact_deal
-from governance.policy.bodies import DataUseRuleBody, DealBody, PayoutPolicyBody
-from governance.policy.services import enact_payout_formula, enact_rule_changes
+from governance.policy.agreements import enact_deal, get_agreement, suspend_agreement_by_vote
+from governance.policy.bodies import DataUseRuleBody, DealBody, DealSuspensionBody, PayoutPolicyBody
+from governance.policy.services import PolicyError, enact_payout_formula, enact_rule_changes
 from proposals.errors import EnactmentFailed, IllegalTransition
 from proposals.models import Proposal, ProposalState
 
@@ -59,11 +59,23 @@ def _enact_bylaw(session: Session, proposal: Proposal, body: dict[str, Any], act
     return f"constitution:{version.number}"
 
 
+def _enact_suspension(session: Session, proposal: Proposal, body: dict[str, Any], actor: Member | None,
+                      now: datetime, chosen: int | None) -> str:
+    suspension = DealSuspensionBody.from_json(body)
+    agreement = get_agreement(session, suspension.agreement_id)
+    if agreement is None:
+        raise PolicyError(f"There is no agreement #{suspension.agreement_id} to suspend.")
+    suspend_agreement_by_vote(session, agreement, proposal_id=proposal.id, reason=suspension.reason, now=now,
+                              actor=actor, **_election(proposal))
+    return f"agreement:{agreement.id}:suspended"
+
+
 ENACTORS: dict[str, Enactor] = {
     "data_use_rule": _enact_rules,
     "deal_approval": _enact_deal,
     "payout_policy": _enact_payout,
     "bylaw_change": _enact_bylaw,
+    "deal_suspension": _enact_suspension,
 }
 
 

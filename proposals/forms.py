@@ -28,6 +28,7 @@ KIND_NAMES: dict[str, str] = {
     "deal_approval": "deal approval",
     "payout_policy": "payout policy",
     "bylaw_change": "bylaw change",
+    "deal_suspension": "deal suspension",
 }
 
 #: What each kind is for, in the words a new member needs to choose one.
@@ -40,6 +41,9 @@ KIND_EXPLANATIONS: dict[str, str] = {
                      "alternative formulas for members to choose between.",
     "bylaw_change": "Change the constitution's parameters: quorum, thresholds, sponsors, discussion and "
                     "voting periods, voting methods.",
+    "deal_suspension": "An emergency vote to suspend an approved deal at once (a breach of its terms, a court "
+                       "order, a leak): voting may open as soon as it has its co-sponsors, and adopted, the "
+                       "agreement stops permitting any use of the data.",
 }
 
 class EmptyForm(FlaskForm):

@@ -96,8 +96,8 @@ class Proposal(Base):
         back_populates="proposal", order_by="Sponsorship.created_at", lazy="selectin")
 
     __table_args__ = (
-        CheckConstraint("kind IN ('data_use_rule', 'deal_approval', 'payout_policy', 'bylaw_change')",
-                        name="kind_known"),
+        CheckConstraint("kind IN ('data_use_rule', 'deal_approval', 'payout_policy', 'bylaw_change', "
+                        "'deal_suspension')", name="kind_known"),
         CheckConstraint("current_version >= 1", name="current_version_positive"),
     )
 

@@ -22,6 +22,7 @@ from governance import db
 from governance.auth.access import current_member
 from governance.constitution.services import current_constitution, rules_for
 from governance.members.models import Member, Role
+from governance.policy.agreements import agreement_names, agreement_refs
 from governance.policy.describe import describe_body
 from governance.policy.services import current_rules, dataset_titles, list_datasets
 from governance.sitecontext import as_utc, utcnow
@@ -148,7 +149,8 @@ def body_form(kind: str, body: Mapping[str, Any] | None) -> FlaskForm:
     db_session = session()
     choices = body_forms.body_choices([(d.slug, d.title) for d in list_datasets(db_session)],
                                       constitution=current_constitution(db_session).snapshot(),
-                                      rules=current_rules(db_session))
+                                      rules=current_rules(db_session),
+                                      agreements=agreement_refs(db_session, utcnow().date()).values())
     posted = request.form if request.method == "POST" else None
     return body_forms.form_from_body(kind, body, choices, formdata=posted)
 
@@ -274,7 +276,8 @@ def detail_context(db_session: Session, proposal: Proposal, viewer: Member | Non
         "viewer": viewer,
         "now": now,
         "state": lifecycle.shown_state(proposal, now).value,
-        "description": describe_body(proposal.kind, latest.body, dataset_titles(db_session)),
+        "description": describe_body(proposal.kind, latest.body, dataset_titles(db_session),
+                                     agreements=agreement_names(db_session)),
         "next_step": lifecycle.next_step(db_session, proposal, viewer, now),
         "sponsors_needed": rules.min_sponsors,
         "blockers": (lifecycle.voting_blockers(db_session, proposal, now)

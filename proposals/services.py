@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from governance.audit.services import record_event
 from governance.members.models import Member
+from governance.policy.agreements import agreement_names
 from governance.policy.bodies import DataUseRuleBody, DealBody, InvalidBody
 from governance.policy.conflicts import Conflict, deal_conflicts
 from governance.policy.describe import FieldChange, diff_bodies
@@ -186,7 +187,8 @@ def diff_versions(session: Session, proposal: Proposal, a: int, b: int) -> Versi
     summary = list(difflib.unified_diff(old.summary.splitlines(), new.summary.splitlines(), lineterm="", n=2))[2:]
     return VersionDiff(a=a, b=b, title_old=old.title, title_new=new.title, summary_lines=summary,
                        body_changes=diff_bodies(proposal.kind, old.body, new.body,
-                                                    dataset_titles=dataset_titles(session)))
+                                                    dataset_titles=dataset_titles(session),
+                                                    agreements=agreement_names(session)))
 
 
 # ---------------------------------------------------------------- deals against the adopted rules

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from governance.auth.access import current_member, login_required, roles_required
 from governance.members.models import Role
+from governance.policy.agreements import agreement_names
 from governance.policy.describe import describe_body, diff_bodies
 from governance.policy.services import dataset_titles
 from governance.sitecontext import as_utc, utcnow
@@ -160,8 +161,9 @@ def _render_amendment(proposal: Proposal, amendment: Amendment, *, decline_form:
     return render_template(
         "proposals/amendment.html", proposal=proposal, amendment=amendment, base=base, error=error,
         stale=amendment.base_version != proposal.current_version, summary_lines=summary_lines,
-        body_changes=diff_bodies(proposal.kind, base.body, amendment.body),
-        description=describe_body(proposal.kind, amendment.body, dataset_titles(session())),
+        body_changes=diff_bodies(proposal.kind, base.body, amendment.body, agreements=agreement_names(session())),
+        description=describe_body(proposal.kind, amendment.body, dataset_titles(session()),
+                                  agreements=agreement_names(session())),
         may_decide=is_open and in_discussion and is_author(proposal, viewer) and may_draft(viewer),
         may_withdraw=is_open and viewer is not None and amendment.proposer_id == viewer.id,
         button_form=EmptyForm(), decline_form=decline_form or ReasonForm(prefix="decline"),

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from governance.constitution.rules import KindRules
+from governance.constitution.rules import DEFAULTS, KINDS, KindRules
 from governance.db import Base
 
 
@@ -37,8 +37,15 @@ class ConstitutionVersion(Base):
 
     __table_args__ = (CheckConstraint("number >= 1", name="number_positive"),)
 
-    def snapshot(self) -> dict[str, KindRules]:
+    def stored_snapshot(self) -> dict[str, KindRules]:
+        """The rules as stored: what the snapshot hash covers."""
         return {r.kind: r.to_rules() for r in self.rules}
+
+    def snapshot(self) -> dict[str, KindRules]:
+        """Every kind's rules, in kind order. A version stored before a kind existed (see
+        ``rules.LATER_KINDS``) has no row for it: it is read with that kind's defaults."""
+        stored = self.stored_snapshot()
+        return {**{kind: stored.get(kind, DEFAULTS[kind]) for kind in KINDS}, **stored}
 
 
 class ConstitutionRule(Base):
@@ -68,7 +75,8 @@ class ConstitutionRule(Base):
                         "AND threshold_numerator <= threshold_denominator", name="threshold_range"),
         CheckConstraint("quadratic_budget >= 1", name="budget_positive"),
         CheckConstraint("min_sponsors >= 0", name="sponsors_nonnegative"),
-        CheckConstraint("min_discussion_days >= 1 AND voting_days >= 1", name="days_positive"),
+        # 0 days of discussion only for the emergency kinds (rules.KIND_LIMITS checks which).
+        CheckConstraint("min_discussion_days >= 0 AND voting_days >= 1", name="days_in_range"),
     )
 
     @classmethod

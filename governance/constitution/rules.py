@@ -27,7 +27,12 @@ KINDS: dict[str, str] = {
     "deal_approval": "Deal approvals",
     "payout_policy": "Payout policy",
     "bylaw_change": "Bylaw changes",
+    "deal_suspension": "Deal suspensions",
 }
+#: Kinds added after the founding: a constitution version stored before a kind existed has no rules
+#: for it and is read with the kind's DEFAULTS (its stored rows, and so its snapshot hash, stay as
+#: they were). Every version written since holds all of KINDS.
+LATER_KINDS: frozenset[str] = frozenset({"deal_suspension"})
 METHODS: dict[str, str] = {
     "one_member_one_vote": "one member, one vote",
     "quadratic": "quadratic voting",
@@ -41,6 +46,11 @@ LIMITS: dict[str, tuple[int, int]] = {
     "min_sponsors": (0, 50),
     "min_discussion_days": (1, 90),
     "voting_days": (1, 60),
+}
+#: Per-kind exceptions to LIMITS. A suspension vote is an emergency brake on an approved deal: its
+#: voting may open at once (no minimum discussion), which no routine kind may be given.
+KIND_LIMITS: dict[str, dict[str, tuple[int, int]]] = {
+    "deal_suspension": {"min_discussion_days": (0, 90)},
 }
 MAX_THRESHOLD_DENOMINATOR = 1000
 
@@ -90,6 +100,10 @@ DEFAULTS: dict[str, KindRules] = {
     "deal_approval": KindRules("deal_approval", "one_member_one_vote", 100, 25, Fraction(1, 2), 2, 7, 7),
     "payout_policy": KindRules("payout_policy", "quadratic", 100, 25, Fraction(1, 2), 2, 14, 7),
     "bylaw_change": KindRules("bylaw_change", "one_member_one_vote", 100, 30, Fraction(2, 3), 2, 14, 10),
+    # An emergency vote to stop an approved deal: no discussion period, two days of voting; 20% quorum
+    # (reachable in two days) and a two-thirds majority, because it overturns a deal the members
+    # approved after a full debate, cannot be undone, and is decided in a hurry.
+    "deal_suspension": KindRules("deal_suspension", "one_member_one_vote", 100, 20, Fraction(2, 3), 2, 0, 2),
 }
 
 
@@ -138,7 +152,9 @@ def explain(rules: KindRules) -> dict[str, str]:
         "threshold": (f"Adopted if yes votes are {threshold_words(rules.threshold)}; abstentions are not "
                       "counted and a tie keeps the status quo."),
         "min_sponsors": f"A proposal needs {rules.min_sponsors} co-sponsor(s) before it can go to vote.",
-        "min_discussion_days": f"Members discuss for at least {display_value('min_discussion_days', rules.min_discussion_days)} before voting may open.",  # noqa: E501
+        "min_discussion_days": (f"Members discuss for at least {display_value('min_discussion_days', rules.min_discussion_days)} before voting may open."  # noqa: E501
+                                if rules.min_discussion_days else
+                                "Voting may open as soon as the proposal is published: no minimum discussion."),
         "voting_days": f"Voting stays open for {display_value('voting_days', rules.voting_days)} by default.",
     }
 
@@ -150,8 +166,9 @@ def summary(rules: KindRules) -> str:
                    "and v votes on an option cost v²")
     quadratic = ("" if rules.method == "quadratic"
                  else f" If a ballot of this kind is made quadratic, each member has {rules.quadratic_budget} credits.")
-    return (f"Needs {rules.min_sponsors} co-sponsor(s) and at least "
-            f"{display_value('min_discussion_days', rules.min_discussion_days)} of discussion before voting opens; "
+    discussion = (f"at least {display_value('min_discussion_days', rules.min_discussion_days)} of discussion"
+                  if rules.min_discussion_days else "no minimum discussion")
+    return (f"Needs {rules.min_sponsors} co-sponsor(s) and {discussion} before voting opens; "
             f"voting lasts {display_value('voting_days', rules.voting_days)} by default, by {method}. "
             f"The vote counts if at least {rules.quorum_percent}% of the eligible members take part, and the "
             f"proposal is adopted if yes votes are {threshold_words(rules.threshold)}.{quadratic}")
@@ -232,8 +249,13 @@ def parse_threshold(value: Any) -> Fraction:
     return t
 
 
-def _parse_int(parameter: str) -> Callable[[Any], int]:
-    low, high = LIMITS[parameter]
+def limits(kind: str | None, parameter: str) -> tuple[int, int]:
+    """The inclusive range of an integer parameter for ``kind`` (the general one for None)."""
+    return KIND_LIMITS.get(kind or "", {}).get(parameter, LIMITS[parameter])
+
+
+def _parse_int(parameter: str, kind: str | None = None) -> Callable[[Any], int]:
+    low, high = limits(kind, parameter)
 
     def parse(value: Any) -> int:
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
@@ -259,6 +281,13 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+def parser_for(kind: str, parameter: str) -> Callable[[Any], Any]:
+    """The parser of ``parameter`` for ``kind`` (KeyError for an unknown parameter)."""
+    if parameter in KIND_LIMITS.get(kind, {}):
+        return _parse_int(parameter, kind)
+    return PARSERS[parameter]
+
+
 def validate_changes(current: Mapping[str, KindRules],
                      changes: Any) -> dict[str, KindRules]:
     """Apply ``changes`` (``{kind: {parameter: value}}``) to ``current`` and return the full new
@@ -281,11 +310,11 @@ def validate_changes(current: Mapping[str, KindRules],
                 errors[key] = f"unknown parameter {param!r}; known parameters: {', '.join(PARAMETERS)}"
                 continue
             try:
-                updates[param] = PARSERS[param](value)
+                updates[param] = parser_for(kind, param)(value)
             except ValueError as exc:
                 errors[key] = str(exc)
-        if updates and kind in new:
-            new[kind] = replace(new[kind], **updates)
+        if updates:
+            new[kind] = replace(new.get(kind, DEFAULTS[kind]), **updates)
     if not errors and all(new[k] == current.get(k) for k in new):
         errors["changes"] = "the amendment changes nothing: every value equals the current one"
     if errors:

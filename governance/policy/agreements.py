@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from governance.audit.services import lock_head, record_event
 from governance.members.models import Member
-from governance.policy.bodies import DealBody
+from governance.policy.bodies import AgreementRef, DealBody
 from governance.policy.canonical import sha256_hex
 from governance.policy.models import Agreement
 from governance.policy.services import (
@@ -134,6 +134,51 @@ def suspend_agreement(session: Session, agreement: Agreement, *, actor: Member |
     record_event(session, actor=actor, action="policy.agreement_suspended", subject_type="agreement",
                  subject_id=agreement.id, details={"agreement_id": agreement.id, "reason": reason}, now=when)
     return agreement
+
+
+def suspend_agreement_by_vote(session: Session, agreement: Agreement, *, proposal_id: int,
+                              election_id: int | None = None, election_record_hash: str | None = None,
+                              reason: str, now: datetime | None = None, actor: Member | None = None) -> Agreement:
+    """Suspend an agreement because the members adopted a deal-suspension proposal. The vote is the
+    authority, so no role is checked (``actor`` is only who recorded the outcome, for the log). An
+    agreement already suspended or expired at that moment is refused with :class:`PolicyError`: the
+    adopted proposal then cannot be enacted, and the caller rolls back."""
+    _check_proposal_id(proposal_id)
+    if proposal_id is None:
+        raise PolicyError("A suspension by vote names the proposal that decided it.")
+    _check_election(election_id, election_record_hash)
+    reason = (reason or "").strip()
+    if not reason:
+        raise PolicyError("Give a reason for the suspension.", {"reason": "Give a reason for the suspension."})
+    if len(reason) > MAX_REASON:
+        raise PolicyError("The reason is too long.", {"reason": f"The reason must be at most {MAX_REASON} characters."})
+    when = _now(now)
+    lock_head(session)  # one suspension at a time (a steward's or a vote's): re-read under the lock
+    session.refresh(agreement, with_for_update=True)
+    status = agreement_status(agreement, when.date())
+    if status in ("suspended", "expired"):
+        raise PolicyError(f"The agreement with {agreement.counterparty_name} (#{agreement.id}) is already {status}; "
+                          "there is nothing left to suspend.")
+    agreement.suspended_at = when
+    agreement.suspension_reason = reason
+    agreement.suspended_by_proposal_id = proposal_id
+    session.flush()
+    record_event(session, actor=actor, action="policy.agreement_suspended", subject_type="agreement",
+                 subject_id=agreement.id,
+                 details={"agreement_id": agreement.id, "reason": reason, "by": "vote", "proposal_id": proposal_id,
+                          "election_id": election_id, "election_record_hash": election_record_hash}, now=when)
+    return agreement
+
+
+def agreement_refs(session: Session, today: date) -> dict[int, AgreementRef]:
+    """Every agreement with its status on ``today``: what a suspension proposal is checked against."""
+    return {a.id: AgreementRef(a.id, a.counterparty_name, agreement_status(a, today)) for a in list_agreements(session)}
+
+
+def agreement_names(session: Session) -> dict[int, str]:
+    """Agreement id → counterparty name, to describe suspension proposals in words."""
+    return {row.id: row.counterparty_name for row in session.execute(
+        select(Agreement.id, Agreement.counterparty_name))}
 
 
 def agreement_problems(agreements: list[Agreement], *, logged: Mapping[str, Any],

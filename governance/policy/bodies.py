@@ -297,13 +297,53 @@ class BylawChangeBody:
         return _decode(lambda r: r.bylaw_change_body(data))
 
 
-Body = DataUseRuleBody | DealBody | PayoutPolicyBody | BylawChangeBody
+# --- deal suspensions -------------------------------------------------------------------------
+
+MAX_SUSPENSION_REASON = 2000
+
+
+@dataclass(frozen=True)
+class DealSuspensionBody:
+    """An emergency vote to suspend an approved agreement (``agreement_id``) for ``reason``. Adopted,
+    it stops the agreement at once, like a steward's suspension."""
+
+    agreement_id: int
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"agreement_id": self.agreement_id, "reason": self.reason}
+
+    @classmethod
+    def from_json(cls, data: Any) -> DealSuspensionBody:
+        return _decode(lambda r: r.deal_suspension_body(data))
+
+
+@dataclass(frozen=True)
+class AgreementRef:
+    """An agreement as a suspension body is checked against: its counterparty and its status today
+    (``upcoming``, ``active``, ``expired`` or ``suspended``)."""
+
+    id: int
+    counterparty: str
+    status: str
+
+    @property
+    def label(self) -> str:
+        return f"the agreement with {self.counterparty} (#{self.id})"
+
+    @property
+    def suspendable(self) -> bool:
+        return self.status in ("upcoming", "active")
+
+
+Body = DataUseRuleBody | DealBody | PayoutPolicyBody | BylawChangeBody | DealSuspensionBody
 
 BODY_KINDS: dict[str, type] = {
     "data_use_rule": DataUseRuleBody,
     "deal_approval": DealBody,
     "payout_policy": PayoutPolicyBody,
     "bylaw_change": BylawChangeBody,
+    "deal_suspension": DealSuspensionBody,
 }
 
 
@@ -311,11 +351,14 @@ BODY_KINDS: dict[str, type] = {
 class BodyContext:
     """What a body is validated against. ``constitution`` None means the default constitution;
     ``rules`` (the adopted data-use rules), when given, lets data-use changes be checked against them
-    (changing or removing a rule that does not exist, adding one that does)."""
+    (changing or removing a rule that does not exist, adding one that does); ``agreements`` (every
+    agreement by id, with its status today), when given, lets a suspension name only an agreement
+    that is in force or upcoming."""
 
     datasets: frozenset[str]
     constitution: Mapping[str, KindRules] | None = None
     rules: tuple[Rule, ...] | None = None
+    agreements: Mapping[int, AgreementRef] | None = None
 
 
 def parse_body(kind: str, data: Any, context: BodyContext) -> Body:
@@ -328,6 +371,7 @@ def parse_body(kind: str, data: Any, context: BodyContext) -> Body:
         "deal_approval": reader.deal_body,
         "payout_policy": reader.payout_policy_body,
         "bylaw_change": reader.bylaw_change_body,
+        "deal_suspension": reader.deal_suspension_body,
     }
     if kind not in parsers:
         raise InvalidBody({"": f"Unknown proposal kind '{kind}'."})
@@ -378,6 +422,8 @@ def empty_body(kind: str) -> dict[str, Any]:
         }]}
     if kind == "bylaw_change":
         return {"changes": {}}
+    if kind == "deal_suspension":
+        return {"agreement_id": None, "reason": ""}
     raise ValueError(f"unknown proposal kind {kind!r}")
 
 

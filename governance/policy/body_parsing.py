@@ -14,9 +14,11 @@ from typing import Any
 from governance.constitution import rules as constitution
 from governance.policy import vocabulary as vocab
 from governance.policy.bodies import (
+    MAX_SUSPENSION_REASON,
     BylawChangeBody,
     Counterparty,
     DealBody,
+    DealSuspensionBody,
     PayoutFormula,
     PayoutPolicyBody,
     PermittedUse,
@@ -30,6 +32,7 @@ from governance.policy.body_fields import (
     read_choice,
     read_date,
     read_fraction,
+    read_int,
     read_list,
     read_money,
     read_object,
@@ -217,12 +220,51 @@ class BodyReader(RuleReader):
             normalised[kind] = {}
             for param, value in params.items():
                 try:
-                    normalised[kind][param] = _bylaw_json(constitution.PARSERS[param](value))
+                    normalised[kind][param] = _bylaw_json(constitution.parser_for(kind, param)(value))
                 except KeyError:
                     self.errors.add(f"changes.{kind}.{param}", f"Unknown parameter '{param}'.")
                 except ValueError as exc:
                     self.errors.add(f"changes.{kind}.{param}", _sentence(f"{kind}.{param}", str(exc)))
         return BAD if self.errors else BylawChangeBody(normalised)
+
+    # --- deal suspensions ---------------------------------------------------------------------
+
+    def agreement_to_suspend(self, value: Any, path: str) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            self.errors.add(path, "Choose the agreement to suspend.")
+            return BAD
+        agreement_id = read_int(value, path, self.errors, "The agreement", maximum=2**31 - 1)
+        if agreement_id is BAD or self.context is None or self.context.agreements is None:
+            return agreement_id
+        known = self.context.agreements.get(agreement_id)
+        if known is None:
+            self.errors.add(path, f"There is no agreement #{agreement_id}; choose one of the approved deals.")
+            return BAD
+        if known.status == "expired":
+            self.errors.add(path, f"{known.label[:1].upper()}{known.label[1:]} has expired: it is no longer in "
+                                  "force, so there is nothing to suspend.")
+            return BAD
+        if known.status == "suspended":
+            self.errors.add(path, f"{known.label[:1].upper()}{known.label[1:]} is already suspended.")
+            return BAD
+        return agreement_id
+
+    def suspension_reason(self, value: Any, path: str) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.errors.add(path, "Say why the agreement should be suspended: members vote on your reason.")
+            return BAD
+        return read_text(value, path, self.errors, "The reason", min_length=1, max_length=MAX_SUSPENSION_REASON,
+                         single_line=False)
+
+    def deal_suspension_body(self, data: Any) -> Any:
+        obj = read_object(data, "", self.errors, name="The body", required=("agreement_id", "reason"))
+        if obj is None:
+            return BAD
+        agreement_id = self._get(obj, "", "agreement_id", self.agreement_to_suspend)
+        reason = self._get(obj, "", "reason", self.suspension_reason)
+        if not ok(agreement_id, reason):
+            return BAD
+        return DealSuspensionBody(agreement_id, reason)
 
 
 def _bylaw_json(value: Any) -> Any:

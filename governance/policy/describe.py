@@ -21,6 +21,7 @@ from governance.policy.bodies import (
     BylawChangeBody,
     DataUseRuleBody,
     DealBody,
+    DealSuspensionBody,
     Duty,
     InvalidBody,
     PayoutFormula,
@@ -107,12 +108,16 @@ def regions_text(regions: Sequence[str]) -> str:
 
 # --- describing -------------------------------------------------------------------------------
 
-def describe_body(kind: str, body_json: Any, dataset_titles: Mapping[str, str]) -> list[str]:
-    """Plain-language sentences for a body of ``kind``. A body that cannot be read is described as such."""
+def describe_body(kind: str, body_json: Any, dataset_titles: Mapping[str, str], *,
+                  agreements: Mapping[int, str] | None = None) -> list[str]:
+    """Plain-language sentences for a body of ``kind``. A body that cannot be read is described as such.
+    ``agreements`` (id → counterparty) names the agreement a suspension is about."""
     try:
         body = body_from_json(kind, body_json)
     except InvalidBody as exc:
         return [f"This body cannot be read: {exc}"]
+    if isinstance(body, DealSuspensionBody):
+        return describe_suspension(body, agreements or {})
     if isinstance(body, DataUseRuleBody):
         return _describe_rule_changes(body, dataset_titles)
     if isinstance(body, DealBody):
@@ -233,6 +238,18 @@ def describe_bylaw_changes(body: BylawChangeBody) -> list[str]:
             for kind, params in body.changes.items() for param, value in params.items()]
 
 
+def agreement_text(agreement_id: int, agreements: Mapping[int, str]) -> str:
+    """``3`` → "the agreement with Example University (#3)" (or "agreement #3" when the name is unknown)."""
+    name = agreements.get(agreement_id)
+    return f"the agreement with {name} (#{agreement_id})" if name else f"agreement #{agreement_id}"
+
+
+def describe_suspension(body: DealSuspensionBody, agreements: Mapping[int, str]) -> list[str]:
+    return [f"Suspend {agreement_text(body.agreement_id, agreements)} because: {body.reason}",
+            "Once adopted, the agreement is suspended at once: it no longer permits any use of the data, and "
+            "only a new deal approved by vote can replace it."]
+
+
 # --- differences ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -247,14 +264,15 @@ class FieldChange:
 
 
 def diff_bodies(kind: str, old_json: Any, new_json: Any, *,
-                dataset_titles: Mapping[str, str] | None = None) -> list[FieldChange]:
+                dataset_titles: Mapping[str, str] | None = None,
+                agreements: Mapping[int, str] | None = None) -> list[FieldChange]:
     """The fields that differ between two versions of a body, in the order of the newer version
     (fields only in the older one come last)."""
     from governance.policy.describe_fields import flatten_body
 
     titles = dataset_titles or {}
-    old = flatten_body(kind, old_json, titles)
-    new = flatten_body(kind, new_json, titles)
+    old = flatten_body(kind, old_json, titles, agreements or {})
+    new = flatten_body(kind, new_json, titles, agreements or {})
     changes = []
     for key in [*new, *(k for k in old if k not in new)]:
         old_field, new_field = old.get(key), new.get(key)

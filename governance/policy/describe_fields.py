@@ -20,6 +20,7 @@ from governance.policy.bodies import (
     BylawChangeBody,
     DataUseRuleBody,
     DealBody,
+    DealSuspensionBody,
     InvalidBody,
     PayoutPolicyBody,
     Rule,
@@ -28,6 +29,7 @@ from governance.policy.bodies import (
 from governance.policy.body_fields import lower_first
 from governance.policy.describe import (
     NOTHING,
+    agreement_text,
     assignee_text,
     bylaw_value_text,
     datasets_text,
@@ -52,7 +54,8 @@ class DisplayField:
 Fields = dict[tuple[str, ...], DisplayField]
 
 
-def flatten_body(kind: str, data: Any, titles: Mapping[str, str]) -> Fields:
+def flatten_body(kind: str, data: Any, titles: Mapping[str, str],
+                 agreements: Mapping[int, str] | None = None) -> Fields:
     try:
         body = body_from_json(kind, data)
     except InvalidBody:
@@ -65,6 +68,11 @@ def flatten_body(kind: str, data: Any, titles: Mapping[str, str]) -> Fields:
         _deal_fields(fields, body, titles)
     elif isinstance(body, PayoutPolicyBody):
         _payout_fields(fields, body)
+    elif isinstance(body, DealSuspensionBody):
+        text = agreement_text(body.agreement_id, agreements or {})
+        fields[("suspension", "agreement")] = DisplayField("agreement_id", "Agreement to suspend",
+                                                           text[:1].upper() + text[1:])
+        fields[("suspension", "reason")] = DisplayField("reason", "Reason", body.reason)
     elif isinstance(body, BylawChangeBody):
         for kind_name, params in body.changes.items():
             for param, value in params.items():

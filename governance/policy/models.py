@@ -89,6 +89,9 @@ class Agreement(Base):
     signing_key: Mapped[str | None] = mapped_column(String(96))
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     suspension_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # The deal-suspension proposal whose adoption suspended it (None: a steward suspended it). A plain
+    # integer, like ``proposal_id``: governance/* does not depend on the proposals' tables.
+    suspended_by_proposal_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (CheckConstraint("end_date >= start_date", name="dates_ordered"),)
 

@@ -12,11 +12,13 @@ from hypothesis import strategies as st
 from governance.constitution.rules import (
     DEFAULTS,
     KINDS,
+    LATER_KINDS,
     InvalidChanges,
     diff,
     explain,
     outcome,
     parse_threshold,
+    summary,
     threshold_words,
     validate_changes,
 )
@@ -29,7 +31,32 @@ def test_defaults_cover_every_kind_and_bylaws_need_two_thirds_and_30_percent() -
     assert set(DEFAULTS) == set(KINDS)
     assert BYLAW.threshold == Fraction(2, 3)
     assert BYLAW.quorum_percent == 30
-    assert all(r.threshold >= Fraction(1, 2) and r.min_discussion_days >= 1 for r in DEFAULTS.values())
+    assert all(r.threshold >= Fraction(1, 2) for r in DEFAULTS.values())
+    # Only the emergency kind may open its vote at once; every routine kind has a discussion period.
+    assert {k for k, r in DEFAULTS.items() if r.min_discussion_days < 1} == {"deal_suspension"}
+
+
+def test_deal_suspension_is_an_emergency_procedure() -> None:
+    rules = DEFAULTS["deal_suspension"]
+    assert (rules.method, rules.min_sponsors, rules.min_discussion_days, rules.voting_days) == (
+        "one_member_one_vote", 2, 0, 2)
+    assert (rules.quorum_percent, rules.threshold) == (20, Fraction(2, 3))
+    assert "no minimum discussion" in summary(rules)
+
+
+def test_no_discussion_is_allowed_for_deal_suspensions_only() -> None:
+    new = validate_changes(DEFAULTS, {"deal_suspension": {"min_discussion_days": 1}})
+    assert new["deal_suspension"].min_discussion_days == 1
+    assert validate_changes(new, {"deal_suspension": {"min_discussion_days": "0"}}) == DEFAULTS
+    with pytest.raises(InvalidChanges) as caught:
+        validate_changes(DEFAULTS, {"data_use_rule": {"min_discussion_days": 0}})
+    assert caught.value.errors == {"data_use_rule.min_discussion_days": "must be between 1 and 90, not 0"}
+
+
+def test_a_snapshot_without_a_later_kind_gets_its_defaults_when_changed() -> None:
+    older = {kind: rules for kind, rules in DEFAULTS.items() if kind not in LATER_KINDS}
+    new = validate_changes(older, {"deal_suspension": {"voting_days": 3}})
+    assert new["deal_suspension"] == replace(DEFAULTS["deal_suspension"], voting_days=3)
 
 
 @pytest.mark.parametrize(("yes", "no", "abstain", "expected"), [

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from governance.audit.models import AuditEntry
 from governance.audit.services import verify_audit_log
 from governance.constitution.models import ConstitutionRule, ConstitutionVersion, ImmutableVersionError
-from governance.constitution.rules import DEFAULTS, KINDS, InvalidChanges
+from governance.constitution.rules import DEFAULTS, KINDS, LATER_KINDS, InvalidChanges
 from governance.constitution.services import (
     ConstitutionNotSeeded,
     amend_constitution,
     current_constitution,
+    get_version,
     list_versions,
     rules_for,
     seed_defaults,
@@ -180,3 +181,71 @@ def test_concurrent_amendments_apply_one_after_the_other(app: Flask) -> None:
         assert change.new in (9, 11)
         assert change.old != change.new
         assert verify_audit_log(db) == []
+
+
+#: The snapshot hash of the founding defaults as every database seeded before deal suspensions existed
+#: stored it (four kinds). It must never change: the audit log holds it.
+FOUNDING_HASH_BEFORE_DEAL_SUSPENSIONS = "ca1fd754f9dc113ec2fe007f3f32f895eb982fc15637b01aa637d94df19880d3"
+
+
+def _seed_as_before_deal_suspensions(db: Session) -> ConstitutionVersion:
+    """Version 1 exactly as seed_defaults stored it before the kind deal_suspension existed."""
+    from datetime import UTC, datetime
+
+    from governance.audit.services import record_event
+
+    older = {kind: rules for kind, rules in DEFAULTS.items() if kind not in LATER_KINDS}
+    version = ConstitutionVersion(number=1, created_at=datetime.now(UTC), actor_id=None, actor_label="system",
+                                  reason="Default constitution adopted at founding", proposal_id=None,
+                                  snapshot_hash=snapshot_hash(older),
+                                  rules=[ConstitutionRule.from_rules(rules) for rules in older.values()])
+    db.add(version)
+    db.flush()
+    record_event(db, actor=None, action="constitution.adopted", subject_type="constitution", subject_id=1,
+                 details={"version": 1, "snapshot_hash": version.snapshot_hash})
+    return version
+
+
+def test_an_older_version_is_read_with_the_defaults_of_later_kinds_and_keeps_its_hash(db_session: Session) -> None:
+    _seed_as_before_deal_suspensions(db_session)
+    db_session.commit()
+    db_session.expire_all()
+    old = current_constitution(db_session)
+    assert old.snapshot_hash == FOUNDING_HASH_BEFORE_DEAL_SUSPENSIONS
+    assert set(old.stored_snapshot()) == set(KINDS) - LATER_KINDS
+    assert old.snapshot() == DEFAULTS  # the missing kind filled with its defaults, in kind order
+    assert list(old.snapshot()) == list(KINDS)
+    assert rules_for(db_session, "deal_suspension") == DEFAULTS["deal_suspension"]
+    assert verify_versions(db_session) == []
+    # The bylaws tune the emergency procedure like any other kind; the new version holds every kind.
+    v2 = amend_constitution(db_session, None, {"deal_suspension": {"voting_days": 3, "quorum_percent": 15}},
+                            reason="Bylaw proposal #4 adopted", proposal_id=4)
+    db_session.commit()
+    assert len(v2.rules) == len(KINDS)
+    assert (rules_for(db_session, "deal_suspension").voting_days, rules_for(db_session, "deal_suspension")
+            .quorum_percent) == (3, 15)
+    assert [c.summary for c in version_changes(db_session, v2)] == [
+        "Deal suspensions: quorum 20% of the electorate → 15% of the electorate",
+        "Deal suspensions: voting period 2 days → 3 days"]
+    assert get_version(db_session, 1).snapshot_hash == FOUNDING_HASH_BEFORE_DEAL_SUSPENSIONS
+    assert verify_versions(db_session) == []
+    assert verify_audit_log(db_session) == []
+
+
+def test_a_newer_version_missing_a_later_kind_was_tampered_with(app: Flask, db_session: Session) -> None:
+    seed_defaults(db_session)
+    db_session.commit()
+    assert current_constitution(db_session).snapshot_hash != FOUNDING_HASH_BEFORE_DEAL_SUSPENSIONS
+    db_session.rollback()  # end the read transaction (on SQLite it holds the write lock)
+    with app.extensions["dataguild_db"].engine.begin() as conn:
+        conn.execute(text("DELETE FROM constitution_rules WHERE kind = 'deal_suspension'"))
+    db_session.expire_all()
+    assert verify_versions(db_session) == ["version 1 was changed after adoption (snapshot hash mismatch)"]
+
+
+def test_no_discussion_is_stored_for_deal_suspensions(db_session: Session) -> None:
+    version = seed_defaults(db_session)
+    db_session.commit()
+    db_session.expire_all()
+    assert current_constitution(db_session).snapshot()["deal_suspension"].min_discussion_days == 0
+    assert version.number == 1

@@ -38,9 +38,12 @@ def test_current_rules_in_a_readable_table_for_everyone(client: FlaskClient, db_
     assert "Version 1, in force since" in html
     assert "<caption>Parameters of constitution version 1, one column per kind of proposal</caption>" in html
     assert '<th scope="col">Bylaw changes</th>' in html
+    assert '<th scope="col">Deal suspensions</th>' in html
     assert ('<tr><th scope="row">Quorum</th><td>20% of the electorate</td><td>25% of the electorate</td>'
-            '<td>25% of the electorate</td><td>30% of the electorate</td></tr>') in html
-    assert ('<tr><th scope="row">Pass threshold</th><td>1/2</td><td>1/2</td><td>1/2</td><td>2/3</td></tr>') in html
+            '<td>25% of the electorate</td><td>30% of the electorate</td><td>20% of the electorate</td></tr>') in html
+    assert ('<tr><th scope="row">Pass threshold</th><td>1/2</td><td>1/2</td><td>1/2</td><td>2/3</td>'
+            '<td>2/3</td></tr>') in html
+    assert "no minimum discussion before voting opens; voting lasts 2 days" in html
     assert ("<dt>Bylaw changes</dt><dd>Needs 2 co-sponsor(s) and at least 14 days of discussion before voting "
             "opens; voting lasts 10 days by default, by one member, one vote (yes, no or abstain). The vote counts "
             "if at least 30% of the eligible members take part, and the proposal is adopted if yes votes are at "

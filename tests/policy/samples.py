@@ -105,9 +105,14 @@ def bylaw_json() -> dict[str, Any]:
     return {"changes": {"deal_approval": {"quorum_percent": 30, "threshold": "2/3"}}}
 
 
+def suspension_json() -> dict[str, Any]:
+    return {"agreement_id": 1, "reason": "The counterparty sold ride logs to a data broker."}
+
+
 def valid_bodies() -> dict[str, dict[str, Any]]:
     return copy.deepcopy({"data_use_rule": data_use_json(), "deal_approval": deal_json(),
-                          "payout_policy": payout_json(), "bylaw_change": bylaw_json()})
+                          "payout_policy": payout_json(), "bylaw_change": bylaw_json(),
+                          "deal_suspension": suspension_json()})
 
 
 # --- hypothesis strategies --------------------------------------------------------------------

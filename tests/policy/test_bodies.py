@@ -432,13 +432,24 @@ def test_bylaw_change_errors_are_mapped_under_changes():
         "changes.deal_approval.colour": "Unknown parameter 'colour'; known parameters: method, quadratic_budget, "
                                         "quorum_percent, threshold, min_sponsors, min_discussion_days, voting_days.",
         "changes.petition": "Unknown proposal kind 'petition'; known kinds: data_use_rule, deal_approval, "
-                            "payout_policy, bylaw_change.",
+                            "payout_policy, bylaw_change, deal_suspension.",
     }
     assert errors_of("bylaw_change", {"changes": {"bylaw_change": {"threshold": 0.75}}}) == {
         "changes.bylaw_change.threshold": 'Give the threshold as an exact fraction such as "2/3" or "1/2", not a '
                                           'float.'}
     assert errors_of("bylaw_change", {"changes": {}}) == {
         "changes": "Give at least one new value for a parameter of the constitution."}
+
+
+def test_only_deal_suspensions_may_go_without_a_discussion_period():
+    assert errors_of("bylaw_change", {"changes": {"data_use_rule": {"min_discussion_days": 0}}}) == {
+        "changes.data_use_rule.min_discussion_days": "Minimum discussion must be between 1 and 90, not 0."}
+    longer = {"changes": {"deal_suspension": {"min_discussion_days": 1, "voting_days": 3}}}
+    assert parse_body("bylaw_change", longer, CONTEXT).to_json() == longer
+    amended = dict(DEFAULTS) | {"deal_suspension": replace(DEFAULTS["deal_suspension"], min_discussion_days=2)}
+    back = {"changes": {"deal_suspension": {"min_discussion_days": "0"}}}
+    assert parse_body("bylaw_change", back, BodyContext(samples.CATALOGUE, amended)).to_json() == {
+        "changes": {"deal_suspension": {"min_discussion_days": 0}}}
 
 
 def test_bylaw_change_must_change_something_compared_with_the_current_constitution():
