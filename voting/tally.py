@@ -17,9 +17,18 @@ from typing import Any
 from voting import record
 from voting.crypto import bls
 from voting.crypto import trustees as T
-from voting.crypto.ballot import ChoiceQuestion, EncryptedBallot, QuestionSpec, question_from_json
-from voting.crypto.elgamal import Ciphertext, sum_ciphertexts
+from voting.crypto.ballot import (
+    ChoiceQuestion,
+    EncryptedBallot,
+    QuestionSpec,
+    ballot_relations,
+    question_from_json,
+    verify_ballot,
+)
+from voting.crypto.batch import relations_hold
+from voting.crypto.elgamal import Ciphertext, ElectionKey, sum_ciphertexts
 from voting.crypto.errors import CryptoError, InvalidEncoding
+from voting.crypto.group import Point
 from voting.crypto.keyfile import TrusteeSecrets
 
 TALLY_FORMAT = "dataguild-encrypted-tally-v1"
@@ -103,6 +112,29 @@ def tally_ciphertexts(specs: Sequence[QuestionSpec], counted: Sequence[BoardLeaf
             for o, ct in enumerate(cts):
                 columns[q][o].append(ct)
     return [[sum_ciphertexts(cts) for cts in question] for question in columns]
+
+
+def check_counted_ballots(manifest: Mapping[str, Any], counted: Sequence[BoardLeaf]) -> None:
+    """Every counted ballot's proofs hold (one batch; on failure each ballot alone, to name the bad one).
+    A ballot that encrypted anything but an allowed answer would otherwise stuff the tally."""
+    specs, fingerprint = specs_of(manifest), bytes.fromhex(record.manifest_fingerprint(manifest))
+    key = ElectionKey(Point.from_hex(manifest["election_key"]))
+    ballots, relations = [], []
+    for leaf in counted:
+        try:
+            ballot = EncryptedBallot.from_json(leaf.payload)
+            relations.extend(ballot_relations(ballot, specs, key, fingerprint))  # hash checks happen here
+        except CryptoError as exc:
+            raise TallyMismatch(f"the ballot at leaf {leaf.leaf_index} does not verify: {exc}") from exc
+        ballots.append((leaf, ballot))
+    if relations_hold(relations):
+        return
+    for leaf, ballot in ballots:
+        try:
+            verify_ballot(ballot, specs, key, fingerprint)
+        except CryptoError as exc:
+            raise TallyMismatch(f"the ballot at leaf {leaf.leaf_index} does not verify: {exc}") from exc
+    raise TallyMismatch("the counted ballots' proofs do not verify together")
 
 
 def tally_document(fingerprint: str, specs: Sequence[QuestionSpec], counted: Sequence[BoardLeaf],

@@ -45,12 +45,14 @@ def board_leaves(entries: Sequence[dict[str, Any]]) -> list[tally.BoardLeaf]:
 
 
 def recomputed_tally(state: dict[str, Any], entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The encrypted tally recomputed from the board; raises ``TallyMismatch`` unless it is the posted one."""
+    """The encrypted tally recomputed from the board, every counted ballot's proofs checked; raises
+    ``TallyMismatch`` unless it is the posted one."""
     posted = state["encrypted_tally"]
     if posted is None:
         raise tally.TallyMismatch("the site has posted no encrypted tally")
     fingerprint = state["election"]["fingerprint"]
     counted = tally.counted_leaves(board_leaves(entries))
+    tally.check_counted_ballots(state["manifest"], counted)
     ours = tally.tally_document(fingerprint, tally.specs_of(state["manifest"]), counted, len(entries))
     if ours != posted:
         raise tally.TallyMismatch("the posted encrypted tally is not the sum of the counted ballots on the board; "

@@ -3,6 +3,7 @@ the proposal's outcome — real database, real crypto, real ceremonies."""
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 from itertools import combinations
 
@@ -320,3 +321,17 @@ def test_due_elections_and_a_cancelled_proposal(db_session):
     db_session.commit()
     _refused(db_session, lambda: counting.close_election(db_session, setup.election, now=now), counting.WrongState,
              "cancelled")
+
+
+def test_a_trustee_refuses_a_tally_with_a_ballot_whose_proofs_fail(db_session):
+    setup = make_election(db_session, voters=2)
+    post_ballot(db_session, setup.election, setup.voters[1], [[1, 0, 0]])
+    post_ballot(db_session, setup.election, setup.voters[2], [[0, 1, 0]])
+    leaves = tally.counted_leaves(counting.board_leaves(db_session, setup.election))
+    tally.check_counted_ballots(setup.election.manifest, leaves)  # the honest board passes
+    selections = leaves[1].payload["answers"][0]["selections"]
+    stuffed = copy.deepcopy(leaves[1].payload)
+    stuffed["answers"][0]["selections"][0]["ciphertext"] = selections[1]["ciphertext"]  # "yes" and "no" at once
+    forged = [leaves[0], tally.BoardLeaf(leaves[1].leaf_index, "cast", leaves[1].alias, stuffed)]
+    with pytest.raises(tally.TallyMismatch, match="the ballot at leaf 1 does not verify"):
+        tally.check_counted_ballots(setup.election.manifest, forged)
