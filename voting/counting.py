@@ -185,7 +185,10 @@ def submit_decryption(session: Session, election: Election, member: Member, *, t
         raise WrongState("This election has not been closed yet: there is no tally to decrypt.")
     if election.state == ElectionState.DECIDED:
         raise WrongState("This election is decided already; no more decryptions are needed.")
-    joint = tally.joint_key_of_manifest(election.manifest)
+    try:
+        joint = tally.joint_key_of_manifest(election.manifest)
+    except CryptoError as exc:
+        raise WrongState(f"This election's manifest has no usable trustee committee: {exc}.") from exc
     if index not in joint.committee:
         raise NotPermitted(f"Trustee {index} is not in the decrypting committee (disqualified in the ceremony).")
     records = share_records(session, election)

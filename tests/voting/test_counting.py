@@ -119,6 +119,20 @@ def test_an_open_quadratic_vote_between_alternatives_maps_scores(db_session):
     assert proposal.outcome["chosen_alternative"] == 1
 
 
+def test_one_member_one_vote_between_alternatives_maps_scores_and_a_tie_keeps_the_status_quo(db_session):
+    setup = make_election(db_session, secrecy=Secrecy.OPEN, kind="payout_policy", method="one_member_one_vote",
+                          voters=3)
+    steward, a, b, c = setup.voters
+    for voter, choice in ((a, [1, 0]), (b, [0, 1]), (c, [1, 0]), (steward, [0, 1])):
+        post_ballot(db_session, setup.election, voter, [choice])
+    counting.close_election(db_session, setup.election, now=after_close(setup))
+    db_session.commit()
+    proposal = db_session.get(Proposal, setup.proposal.id)
+    assert setup.election.result["totals"] == [[2, 2]]
+    assert proposal.outcome["scores"] == [2, 2]
+    assert proposal.state == S.REJECTED
+
+
 # ---------------------------------------------------------------- secret elections
 
 @pytest.fixture
