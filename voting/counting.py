@@ -119,12 +119,19 @@ def close_election(session: Session, election: Election, *, now: datetime, actor
         totals = (tally.open_totals(specs, counted) if election.secrecy == Secrecy.OPEN
                   else [[0] * len(spec.options) for spec in specs])
         document = tally.result_document(election.fingerprint, totals, len(counted), election.roll_size)
-        signature = site_keys(session).sign_bls(tally.result_message(document))
+        keys = site_keys(session)
+        if keys.bls_public_hex != election.manifest["board_public_key"]:
+            raise ElectionError("The site's BLS key differs from the board key in this election's manifest, so no "
+                                "one could check the result's signature; ask the operators to restore the key file.")
+        signature = keys.sign_bls(tally.result_message(document))
         certificate = {"format": tally.CERTIFICATE_FORMAT, "kind": "cooperative",
                        "public_key": election.manifest["board_public_key"], "signers": [], "signature": signature}
         _decide(session, election, proposal, document, certificate, actor=actor, now=now, base_url=base_url)
         return election
-    election.encrypted_tally = tally.tally_document(election.fingerprint, specs, counted, head.size)
+    try:
+        election.encrypted_tally = tally.tally_document(election.fingerprint, specs, counted, head.size)
+    except CryptoError as exc:  # the board only holds ballots that were checked when cast
+        raise ElectionError(f"A ballot on the board cannot be added to the tally: {exc}.") from exc
     election.tally_posted_at = now
     election.state = ElectionState.TALLYING
     session.flush()
