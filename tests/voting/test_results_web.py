@@ -54,6 +54,8 @@ def test_a_steward_closes_an_open_roll_call_and_everyone_sees_the_result(app, db
     browser = signed_in(app, db_session, steward)
     html = _text(browser.get(path))
     assert "Close and count" in html
+    assert find_form(browser.get(f"/elections/{eid}").data, f"/elections/{eid}/close")["fields"]  # also there
+    assert "Close and count" not in _text(anonymous.get(f"/elections/{eid}"))
     assert browser.post(f"/elections/{eid}/close", data={}).status_code == 400  # no CSRF token
     assert reload(db_session, Election, eid).state == ElectionState.OPEN
     form = find_form(browser.get(path).data, f"/elections/{eid}/close")
