@@ -10,6 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from governance.cli import main
 from proposals.models import Proposal, ProposalState
 from tests.conftest import count_rows, make_member, reload
 from tests.voting.counting_helpers import make_secret_election, ready_committee
@@ -17,7 +18,6 @@ from tests.voting.factories import post_ballot
 from tests.voting.test_trustee_cli import site  # noqa: F401 - the live-server fixture
 from voting import committee_services as svc
 from voting import counting, tally
-from voting.cli import count_command
 from voting.crypto.keyfile import dump_keyfile
 from voting.models import DecryptionShareRecord, Election, ElectionState
 from voting.trustee_cli import trustee_cli
@@ -50,12 +50,12 @@ def test_two_trustees_decrypt_and_certify_with_the_command(app, site, db_session
                     token=tokens[j], ok=ok)
 
     assert "has not been closed yet" in decrypt(1, ok=False)
-    counted = app.test_cli_runner().invoke(count_command)
+    counted = app.test_cli_runner().invoke(main, ["count"])
     assert counted.exit_code == 0, counted.output
     assert "1 election(s) closed: 0 decided, 1 waiting for the trustees' decryptions, 0 not counted" in counted.output
     election = reload(db_session, Election, eid)
     assert election.state == ElectionState.TALLYING
-    assert "0 election(s) closed" in app.test_cli_runner().invoke(count_command).output
+    assert "0 election(s) closed" in app.test_cli_runner().invoke(main, ["count"]).output
 
     assert "this key file is trustee 1's, but you are trustee 2" in decrypt(2, key=1, ok=False)
     # A site that asks for the decryption of anything but the board's sum is caught before any share is made.
