@@ -30,6 +30,7 @@ YES_MEANS: dict[str, str] = {
     "deal_approval": "the cooperative accepts this deal on the terms shown on the proposal",
     "payout_policy": "this payout policy is adopted for future revenue",
     "bylaw_change": "the constitution changes as proposed",
+    "deal_suspension": "the agreement is suspended at once and no longer permits any use of the data",
 }
 NO_MEANS = "nothing changes: the current rules stay as they are"
 ABSTAIN_MEANS = "you take part (your ballot counts towards the quorum) without taking a side"

@@ -19,6 +19,7 @@ from governance import db
 from governance.auth.access import current_member, login_required
 from governance.mail.services import queue_mail
 from governance.members.models import Member
+from governance.policy.agreements import agreement_names
 from governance.policy.describe import describe_body
 from governance.policy.services import dataset_titles
 from governance.sitecontext import utcnow
@@ -120,7 +121,8 @@ def render_ballot(election: Election, proposal: Proposal, *, form: BallotForm | 
     except WindowClosed as exc:
         closed = exc.message
     frozen = proposal.version(election.manifest["proposal"]["version"])
-    described = describe_body(proposal.kind, frozen.body, dataset_titles(db_session)) if frozen else []
+    described = describe_body(proposal.kind, frozen.body, dataset_titles(db_session),
+                              agreements=agreement_names(db_session)) if frozen else []
     return render_template("voting/ballot.html", election=election, proposal=proposal, questions=questions,
                            frozen=frozen, described=described,
                            form=form, entered=entered, spent=spent, error=error,

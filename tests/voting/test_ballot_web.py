@@ -7,12 +7,10 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from governance.auth.passwords import password_hasher
 from governance.mail.models import OutboxMail
-from proposals import pages
 from proposals.models import Proposal, ProposalState
 from tests.conftest import DEFAULT_PASSWORD, count_rows, csrf_token, fetch_all, login, reload
 from tests.proposals.factories import add_sponsors, make_proposal, new_member, seed_governance
@@ -22,15 +20,6 @@ from voting import record
 from voting.crypto.ballot import EncryptedBallot, check_audited_ballot
 from voting.elections import election_key
 from voting.models import BoardEntry, Election, EntryKind, RollEntry, Secrecy
-
-PANEL = "voting.proposal_panel:voting_panel"
-
-
-@pytest.fixture(autouse=True)
-def voting_panel_on_the_proposal_page(monkeypatch):
-    """The proposal page shows voting's panel (registered in proposals.pages.DETAIL_PANELS)."""
-    if PANEL not in pages.DETAIL_PANELS:
-        monkeypatch.setattr(pages, "DETAIL_PANELS", [*pages.DETAIL_PANELS, PANEL])
 
 
 def signed_in(app, session, member):
@@ -434,3 +423,21 @@ def test_ballot_receipt_audit_and_proposal_pages_have_unique_element_ids(app, db
     steward_page = signed_in(app, db_session, setup.steward).get(f"/proposals/{discussed}").data.decode()
     assert f"/proposals/{discussed}/elections" in steward_page
     assert_unique_ids(steward_page)
+
+
+def test_a_deal_suspension_ballot_names_the_counterparty_and_what_yes_means(app, db_session) -> None:
+    from governance.policy.agreements import enact_deal
+    from governance.policy.bodies import DealBody
+    from tests.policy.samples import deal_json
+
+    seed_governance(db_session)
+    agreement = enact_deal(db_session, actor=None, deal=DealBody.from_json(deal_json(
+        start_date="2026-01-01", end_date="2099-12-31")), proposal_id=None)
+    db_session.flush()
+    setup = make_election(db_session, kind="deal_suspension", secrecy=Secrecy.OPEN,
+                          body={"agreement_id": agreement.id, "reason": "They trained a generative model."})
+    voter = setup.voters[1]
+    client = signed_in(app, db_session, voter)
+    page = main_html(client.get(f"/elections/{setup.election.id}/ballot"))
+    assert f"{agreement.counterparty_name}" in page
+    assert "the agreement is suspended at once" in page
