@@ -28,7 +28,7 @@ def count_command() -> None:
     now = utcnow()
     ids = [e.id for e in due_elections(session, now)]
     session.rollback()
-    decided = tallying = failed = 0
+    decided = tallying = cancelled = failed = 0
     for election_id in ids:
         election = session.get(Election, election_id)
         try:
@@ -45,6 +45,8 @@ def count_command() -> None:
             decided += 1
         elif state == ElectionState.TALLYING:
             tallying += 1
+        elif state == ElectionState.CANCELLED:
+            cancelled += 1
     click.echo(f"{len(ids)} election(s) closed: {decided} decided, {tallying} waiting for the trustees' "
-               f"decryptions, {failed} not counted")
+               f"decryptions, {cancelled} cancelled (not counted), {failed} not counted")
 

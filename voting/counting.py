@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from governance.audit.actions import describe_actions
@@ -43,6 +43,7 @@ from voting.results import vote_result
 
 describe_actions({
     "election.closed": "Election closed: final board head signed",
+    "election.cancelled": "Election closed uncounted: its proposal was cancelled during voting",
     "election.tally_posted": "Encrypted tally posted for the trustees to decrypt",
     "election.decryption_submitted": "A trustee's partial decryption of the tally was checked and stored",
     "election.decided": "Election result computed and the proposal's outcome recorded",
@@ -86,9 +87,22 @@ def threshold(election: Election) -> int | None:
 
 
 def due_elections(session: Session, now: datetime) -> list[Election]:
-    """Open elections whose window has ended (``dataguild count`` closes them)."""
-    return list(session.execute(select(Election).where(Election.state == ElectionState.OPEN,
-                                                       Election.closes_at <= now).order_by(Election.id)).scalars())
+    """Open elections whose window has ended or whose proposal was cancelled (``dataguild count`` closes them)."""
+    stmt = (select(Election).join(Proposal, Proposal.id == Election.proposal_id)
+            .where(Election.state == ElectionState.OPEN,
+                   or_(Election.closes_at <= now, Proposal.state == ProposalState.CANCELLED))
+            .order_by(Election.id))
+    return list(session.execute(stmt).scalars())
+
+
+def _cancel(session: Session, election: Election, *, actor: Member | None, now: datetime) -> Election:
+    """The proposal was cancelled in voting: sign the board's final head and close it uncounted."""
+    head = board.sign_head(session, election, now)
+    election.state = ElectionState.CANCELLED
+    session.flush()
+    record_event(session, actor=actor, action="election.cancelled", subject_type="election", subject_id=election.id,
+                 details={"fingerprint": election.fingerprint, "board_size": head.size, "root": head.root}, now=now)
+    return election
 
 
 # ---------------------------------------------------------------- closing
@@ -105,7 +119,7 @@ def close_election(session: Session, election: Election, *, now: datetime, actor
     proposal = session.get(Proposal, election.proposal_id)
     assert proposal is not None  # a foreign key
     if ProposalState(proposal.state) == ProposalState.CANCELLED:
-        raise WrongState("A steward cancelled this proposal while it was in voting; its ballots are not counted.")
+        return _cancel(session, election, actor=actor, now=now)
     ends = max(as_utc(election.closes_at), as_utc(proposal.voting_closes_at or election.closes_at))
     if as_utc(now) < ends:
         raise WrongState(f"Voting is open until {_when(ends)}; the election can be closed and counted after that.")
@@ -190,6 +204,8 @@ def submit_decryption(session: Session, election: Election, member: Member, *, t
     index = _seat_index(session, election, member, trustee_index)
     if election.state == ElectionState.OPEN:
         raise WrongState("This election has not been closed yet: there is no tally to decrypt.")
+    if election.state == ElectionState.CANCELLED:
+        raise WrongState("This election was closed uncounted (its proposal was cancelled): nothing to decrypt.")
     if election.state == ElectionState.DECIDED:
         raise WrongState("This election is decided already; no more decryptions are needed.")
     try:

@@ -33,6 +33,7 @@ class ElectionState(enum.StrEnum):
     OPEN = "open"            # created; ballots accepted while the clock is inside the window
     TALLYING = "tallying"    # window closed; encrypted tally posted, waiting for k decryption shares
     DECIDED = "decided"      # result computed (and certified), outcome recorded on the proposal
+    CANCELLED = "cancelled"  # the proposal was cancelled during voting: board closed, ballots never counted
 
 
 class Secrecy(enum.StrEnum):

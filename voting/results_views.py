@@ -19,7 +19,7 @@ from governance.auth.access import current_member
 from governance.constitution.rules import threshold_words
 from governance.sitecontext import SiteSettings, as_utc, utcnow
 from proposals.access import is_steward
-from proposals.models import Proposal
+from proposals.models import Proposal, ProposalState
 from proposals.outcome import alternatives_of, rules_at_opening
 from proposals.transitions import STATE_LABELS
 from voting import board, chart, counting, record, tally
@@ -50,10 +50,17 @@ def _load(election_id: int) -> tuple[Election, Proposal]:
 
 
 @bp.app_template_global()
+def election_cancelled(election: Election) -> bool:
+    """The election's proposal was cancelled during voting (the election closes uncounted)."""
+    proposal = db.session().get(Proposal, election.proposal_id)
+    return proposal is not None and proposal.state == ProposalState.CANCELLED
+
+
+@bp.app_template_global()
 def election_closable(election: Election) -> bool:
     """Show "Close and count": a steward looks at an open election whose window has ended."""
-    return (election.state == ElectionState.OPEN and as_utc(utcnow()) >= as_utc(election.closes_at)
-            and is_steward(current_member()))
+    return (election.state == ElectionState.OPEN and is_steward(current_member())
+            and (as_utc(utcnow()) >= as_utc(election.closes_at) or election_cancelled(election)))
 
 
 @lru_cache(maxsize=256)
@@ -153,6 +160,7 @@ def close(election_id: int) -> Response | tuple[str, int]:
         return render_template("voting/result.html", error=exc.message, **_context(election, proposal)), status
     state = election.state
     session.commit()
-    flash("The election is closed and counted." if state == ElectionState.DECIDED else
-          "The election is closed; its encrypted tally is posted for the trustees to decrypt.", "success")
+    flash({ElectionState.DECIDED: "The election is closed and counted.",
+           ElectionState.CANCELLED: "The election is closed uncounted: its proposal was cancelled."}.get(
+              state, "The election is closed; its encrypted tally is posted for the trustees to decrypt."), "success")
     return redirect(url_for("results.result", election_id=election_id))

@@ -330,11 +330,23 @@ def test_due_elections_and_a_cancelled_proposal(db_session):
     assert [e.id for e in counting.due_elections(db_session, now)] == [setup.election.id]
     from proposals import lifecycle
 
+    cancelled_at = as_utc(setup.election.closes_at) - timedelta(hours=1)
     lifecycle.cancel(db_session, setup.proposal, actor=setup.steward, reason="Withdrawn by the cooperative",
-                     now=as_utc(setup.election.closes_at) - timedelta(hours=1))
+                     now=cancelled_at)
     db_session.commit()
-    _refused(db_session, lambda: counting.close_election(db_session, setup.election, now=now), counting.WrongState,
-             "cancelled")
+    # Cancelled: due at once (no need to wait for the window), closed uncounted with a final signed head.
+    assert [e.id for e in counting.due_elections(db_session, cancelled_at)] == [setup.election.id]
+    counting.close_election(db_session, setup.election, now=cancelled_at)
+    db_session.commit()
+    election = db_session.get(Election, setup.election.id, populate_existing=True)
+    assert election.state == ElectionState.CANCELLED
+    assert election.result is None
+    assert election.encrypted_tally is None
+    assert counting.due_elections(db_session, now) == []
+    cancellations = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "election.cancelled")
+    assert db_session.execute(cancellations).scalar_one() == 1
+    counting.close_election(db_session, election, now=now)  # idempotent
+    assert db_session.execute(cancellations).scalar_one() == 1
 
 
 def test_a_trustee_refuses_a_tally_with_a_ballot_whose_proofs_fail(db_session):

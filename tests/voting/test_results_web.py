@@ -103,6 +103,26 @@ def test_closing_too_early_says_when_voting_ends(app, db_session) -> None:
     assert app.test_client().get("/elections/999/result").status_code == 404
 
 
+def test_a_cancelled_proposal_closes_its_election_uncounted_from_the_result_page(app, db_session) -> None:
+    from proposals import lifecycle
+
+    setup = make_election(db_session, secrecy=Secrecy.OPEN, voters=1)
+    post_ballot(db_session, setup.election, setup.voters[1], [[1, 0, 0]])
+    lifecycle.cancel(db_session, setup.proposal, actor=setup.steward, reason="The counterparty withdrew.",
+                     now=datetime.now(UTC))
+    db_session.commit()
+    eid = setup.election.id
+    browser = signed_in(app, db_session, setup.steward)
+    page = browser.get(f"/elections/{eid}/result")
+    assert "was stopped: the proposal was cancelled" in _text(page)
+    closed = browser.post(f"/elections/{eid}/close", data={"csrf_token": csrf_token(page.data)})
+    assert closed.status_code == 302
+    assert reload(db_session, Election, eid).state == ElectionState.CANCELLED
+    after = _text(app.test_client().get(f"/elections/{eid}/result"))
+    assert "Not counted: the proposal was cancelled" in after
+    assert "Close and count" not in after
+
+
 def test_a_secret_election_shows_the_trustees_progress_then_the_certified_result(app, db_session) -> None:
     steward = make_member(db_session, "web-steward@example.org", roles=("member", "steward"))
     committee, trustees = ready_committee(db_session, steward, 3, 2, "web")
