@@ -11,10 +11,11 @@ two concurrent writers queue on the database lock instead of one failing on a st
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -116,3 +117,10 @@ def session() -> Session:
     if "db_session" not in g:
         g.db_session = get_database().Session()
     return g.db_session
+
+
+def string_enum(enum_cls: type[enum.Enum], name: str) -> Enum:
+    """An Enum column type stored as VARCHAR + CHECK (not a native PostgreSQL enum): portable, and
+    migrations stay simple. The stored values are the members' values."""
+    return Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda cls: [m.value for m in cls], validate_strings=True)

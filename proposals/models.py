@@ -16,7 +16,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from governance.db import Base
+from governance.db import Base, string_enum
 from governance.members.models import Member
 
 
@@ -48,10 +47,6 @@ class AmendmentStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-def _enum(enum_cls: type[enum.Enum], name: str) -> Enum:
-    # VARCHAR + CHECK, like the members' enums: portable and simple to migrate.
-    return Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda cls: [m.value for m in cls], validate_strings=True)
 
 
 class Proposal(Base):
@@ -62,7 +57,7 @@ class Proposal(Base):
     title: Mapped[str] = mapped_column(String(200), nullable=False)  # the latest version's title
     author_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"), nullable=False,
                                            index=True)
-    state: Mapped[ProposalState] = mapped_column(_enum(ProposalState, "proposal_state"), nullable=False,
+    state: Mapped[ProposalState] = mapped_column(string_enum(ProposalState, "proposal_state"), nullable=False,
                                                  index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
@@ -153,8 +148,8 @@ class ProposalStateChange(Base):
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), nullable=False,
                                              index=True)
     # Distinct enum names: the CHECK constraint is named after it, and names are unique per table.
-    from_state: Mapped[ProposalState | None] = mapped_column(_enum(ProposalState, "from_state"))
-    to_state: Mapped[ProposalState] = mapped_column(_enum(ProposalState, "to_state"), nullable=False)
+    from_state: Mapped[ProposalState | None] = mapped_column(string_enum(ProposalState, "from_state"))
+    to_state: Mapped[ProposalState] = mapped_column(string_enum(ProposalState, "to_state"), nullable=False)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
@@ -190,7 +185,7 @@ class Amendment(Base):
     summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
     body: Mapped[dict] = mapped_column(JSON, nullable=False)
     rationale: Mapped[str] = mapped_column(Text, nullable=False)
-    status: Mapped[AmendmentStatus] = mapped_column(_enum(AmendmentStatus, "amendment_status"), nullable=False)
+    status: Mapped[AmendmentStatus] = mapped_column(string_enum(AmendmentStatus, "amendment_status"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))

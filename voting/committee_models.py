@@ -20,7 +20,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -29,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from governance.db import Base
+from governance.db import Base, string_enum
 from governance.members.models import Member
 
 
@@ -46,9 +45,6 @@ class MessageKind(enum.StrEnum):
     COMPLAINT = "complaint"
 
 
-def _enum(enum_cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda cls: [m.value for m in cls], validate_strings=True)
 
 
 class TrusteeCommittee(Base):
@@ -59,7 +55,7 @@ class TrusteeCommittee(Base):
     k: Mapped[int] = mapped_column(Integer, nullable=False)
     n: Mapped[int] = mapped_column(Integer, nullable=False)
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)  # ceremony, 32 bytes hex
-    status: Mapped[CommitteeStatus] = mapped_column(_enum(CommitteeStatus, "committee_status"), nullable=False)
+    status: Mapped[CommitteeStatus] = mapped_column(string_enum(CommitteeStatus, "committee_status"), nullable=False)
     joint_key: Mapped[dict | None] = mapped_column(JSON)  # voting.crypto.trustees.JointKey JSON when ready
     failure_reason: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"), nullable=False)
@@ -115,7 +111,7 @@ class CeremonyMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     committee_id: Mapped[int] = mapped_column(ForeignKey("trustee_committees.id", ondelete="CASCADE"),
                                               nullable=False, index=True)
-    kind: Mapped[MessageKind] = mapped_column(_enum(MessageKind, "ceremony_message_kind"), nullable=False)
+    kind: Mapped[MessageKind] = mapped_column(string_enum(MessageKind, "ceremony_message_kind"), nullable=False)
     from_index: Mapped[int] = mapped_column(Integer, nullable=False)
     to_index: Mapped[int] = mapped_column(Integer, nullable=False)
     payload: Mapped[dict] = mapped_column(JSON, nullable=False)

@@ -18,7 +18,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
-    Enum,
     ForeignKey,
     Integer,
     String,
@@ -26,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from governance.db import Base
+from governance.db import Base, string_enum
 
 
 class ElectionState(enum.StrEnum):
@@ -46,9 +45,6 @@ class EntryKind(enum.StrEnum):
     AUDITED = "audited"      # cast-or-audit: randomness revealed, never counted
 
 
-def _enum(enum_cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda cls: [m.value for m in cls], validate_strings=True)
 
 
 class Election(Base):
@@ -57,7 +53,7 @@ class Election(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="RESTRICT"), nullable=False,
                                              unique=True)
-    secrecy: Mapped[Secrecy] = mapped_column(_enum(Secrecy, "election_secrecy"), nullable=False)
+    secrecy: Mapped[Secrecy] = mapped_column(string_enum(Secrecy, "election_secrecy"), nullable=False)
     method: Mapped[str] = mapped_column(String(40), nullable=False)     # one_member_one_vote | quadratic
     # A plain integer: the committee tables belong to voting.committee_models (None for open elections).
     committee_id: Mapped[int | None] = mapped_column(Integer, index=True)
@@ -67,7 +63,7 @@ class Election(Base):
     closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     roll_size: Mapped[int] = mapped_column(Integer, nullable=False)
     roll_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    state: Mapped[ElectionState] = mapped_column(_enum(ElectionState, "election_state"), nullable=False)
+    state: Mapped[ElectionState] = mapped_column(string_enum(ElectionState, "election_state"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     # Counting: the homomorphic sum of the counted ballots (secret) and when it was posted.
     encrypted_tally: Mapped[dict | None] = mapped_column(JSON)
@@ -107,7 +103,7 @@ class BoardEntry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     election_id: Mapped[int] = mapped_column(ForeignKey("elections.id", ondelete="CASCADE"), nullable=False)
     leaf_index: Mapped[int] = mapped_column(Integer, nullable=False)
-    kind: Mapped[EntryKind] = mapped_column(_enum(EntryKind, "board_entry_kind"), nullable=False)
+    kind: Mapped[EntryKind] = mapped_column(string_enum(EntryKind, "board_entry_kind"), nullable=False)
     roll_entry_id: Mapped[int] = mapped_column(ForeignKey("election_roll.id", ondelete="RESTRICT"), nullable=False,
                                                index=True)
     payload: Mapped[dict] = mapped_column(JSON, nullable=False)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from governance.db import Base
+from governance.db import Base, string_enum
 
 
 class MemberStatus(enum.StrEnum):
@@ -32,10 +32,6 @@ class Role(enum.StrEnum):
     ADMIN = "admin"          # grants the powerful roles
 
 
-def _enum(enum_cls: type[enum.Enum], name: str) -> Enum:
-    # Stored as VARCHAR + CHECK (not a native PostgreSQL enum): portable, and migrations stay simple.
-    return Enum(enum_cls, name=name, native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda cls: [m.value for m in cls], validate_strings=True)
 
 
 class Member(Base):
@@ -45,7 +41,7 @@ class Member(Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus, "member_status"), nullable=False)
+    status: Mapped[MemberStatus] = mapped_column(string_enum(MemberStatus, "member_status"), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     joined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -81,7 +77,7 @@ class MemberRole(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False, index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role, "member_role"), nullable=False)
+    role: Mapped[Role] = mapped_column(string_enum(Role, "member_role"), nullable=False)
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
 
@@ -97,7 +93,7 @@ class MemberStatusChange(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"), nullable=False, index=True)
-    status: Mapped[MemberStatus] = mapped_column(_enum(MemberStatus, "member_status"), nullable=False)
+    status: Mapped[MemberStatus] = mapped_column(string_enum(MemberStatus, "member_status"), nullable=False)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
     reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
