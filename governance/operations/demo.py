@@ -55,8 +55,10 @@ def demo_database_url(instance_path: str | Path) -> str:
     return f"sqlite:///{Path(instance_path) / DEMO_DB_NAME}"
 
 
-def seed_demo(session: Session, *, hasher: PasswordHasher, site: SiteSettings) -> bool:
-    """Seed an empty database; returns False (and does nothing) if it already has members."""
+def seed_demo(session: Session, *, hasher: PasswordHasher, site: SiteSettings,
+              instance_path: str | Path | None = None) -> bool:
+    """Seed an empty database; returns False (and does nothing) if it already has members. With
+    ``instance_path``, the demo trustees' key files and tokens are written under it."""
     if session.execute(select(func.count()).select_from(Member)).scalar_one():
         return False
     start = utcnow() - timedelta(days=60)
@@ -77,6 +79,10 @@ def seed_demo(session: Session, *, hasher: PasswordHasher, site: SiteSettings) -
     from proposals.demo import seed_proposals
 
     seed_proposals(session, members=members, now=utcnow(), base_url=site.base_url)
+    from voting.demo import seed_elections  # before the payouts: it enacts the payout policy they use
+
+    seed_elections(session, members=members, now=utcnow(), instance_path=instance_path, base_url=site.base_url,
+                   cooperative_name=site.cooperative_name)
     from governance.payouts.demo import seed_payouts
 
     seed_payouts(session, members=members, now=utcnow())
@@ -122,7 +128,7 @@ def prepare_demo(instance_path: str, *, reset: bool, base_url: str | None = None
         database = app.extensions["dataguild_db"]
         with database.Session() as session:
             seeded = seed_demo(session, hasher=hasher or password_hasher(app.config),
-                               site=SiteSettings.from_config(app.config))
+                               site=SiteSettings.from_config(app.config), instance_path=instance_path)
             _mark_seed_mail_sent(app, session)
             session.commit()
     return app, seeded
@@ -156,6 +162,11 @@ def demo_command(*, host: str, port: int, seed_only: bool, reset: bool) -> None:
     click.echo(f"Demo database: {Path(instance_path) / DEMO_DB_NAME} "
                f"({'seeded just now' if seeded else 'already seeded; --reset starts afresh'})")
     print_accounts()
+    from voting.demo import where_to_look
+
+    with app.app_context(), app.extensions["dataguild_db"].Session() as session:
+        for line in where_to_look(session, instance_path):
+            click.echo(line)
     if seed_only:
         return
     click.echo(f"Serving the demo at http://{host}:{port}/  (mail: printed here and listed at /dev/outbox)")

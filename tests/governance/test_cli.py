@@ -213,7 +213,7 @@ def test_demo_serves_and_a_demo_steward_invites_someone_seen_in_the_outbox(tmp_p
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(base + "/healthz")
+        _wait_for(base + "/healthz", seconds=180)  # seeding runs the demo's key ceremony and elections first
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
         def post(path: str, fields: dict) -> str:

@@ -19,7 +19,6 @@ from governance.policy.services import (
     DATA_USE,
     PAYOUT,
     current_payout_formula,
-    current_policy_version,
     current_rules,
     list_datasets,
     list_policy_versions,
@@ -96,14 +95,19 @@ def _adopted_proposals_are_enacted(demo):
     adopted = [p for p in _proposals(demo) if p.state == S.ADOPTED]
     assert {p.kind for p in adopted} == set(DEMO_KINDS)
     assert all(p.enacted_at is not None for p in adopted)
-    assert [r.id for r in current_rules(demo)] == ["research-aggregate", "no-genai-written-works", "no-sale"]
+    # (The last rule comes from the demo's secret election, voting.demo; tests/voting/test_demo_elections.py.)
+    assert [r.id for r in current_rules(demo)] == ["research-aggregate", "no-genai-written-works", "no-sale",
+                                                   "no-ai-training-work-data"]
     research = current_rules(demo)[0]
     assert (research.constraints.min_cohort_size, research.constraints.retention_days) == (50, 365)
     assert research.constraints.regions == ("EEA",)  # changed by the second version
     founding, europe = _by_title(demo, "Founding"), _by_title(demo, "Research data stays in Europe")
-    assert [v.proposal_id for v in reversed(list_policy_versions(demo, DATA_USE))] == [founding.id, europe.id]
-    assert current_policy_version(demo, PAYOUT).number == 1
-    assert current_payout_formula(demo).method == "hybrid"  # the second alternative won the quadratic vote
+    ai_training = _by_title(demo, "No AI training on our work data")
+    assert [v.proposal_id for v in reversed(list_policy_versions(demo, DATA_USE))] == [founding.id, europe.id,
+                                                                                      ai_training.id]
+    first_payout, by_days = _by_title(demo, "First payout policy"), _by_title(demo, "Count days worked")
+    assert [v.proposal_id for v in reversed(list_policy_versions(demo, PAYOUT))] == [first_payout.id, by_days.id]
+    assert current_payout_formula(demo).method == "hybrid"  # the first alternative won the quadratic election
     today = datetime.now(UTC).date()
     statuses = {a.counterparty_name: agreement_status(a, today) for a in list_agreements(demo)}
     assert statuses == {"Open Mobility Lab": "active", "Urban Freight Lab": "expired"}
