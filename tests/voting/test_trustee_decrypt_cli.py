@@ -52,7 +52,8 @@ def test_two_trustees_decrypt_and_certify_with_the_command(app, site, db_session
     assert "has not been closed yet" in decrypt(1, ok=False)
     counted = app.test_cli_runner().invoke(main, ["count"])
     assert counted.exit_code == 0, counted.output
-    assert "1 election(s) closed: 0 decided, 1 waiting for the trustees' decryptions, 0 not counted" in counted.output
+    assert ("1 election(s) closed: 0 decided, 1 waiting for the trustees' decryptions, 0 cancelled (not counted), "
+            "0 not counted") in counted.output
     election = reload(db_session, Election, eid)
     assert election.state == ElectionState.TALLYING
     assert "0 election(s) closed" in app.test_cli_runner().invoke(main, ["count"]).output
