@@ -47,8 +47,6 @@ class AmendmentStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-
-
 class Proposal(Base):
     __tablename__ = "proposals"
 

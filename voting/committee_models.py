@@ -45,8 +45,6 @@ class MessageKind(enum.StrEnum):
     COMPLAINT = "complaint"
 
 
-
-
 class TrusteeCommittee(Base):
     __tablename__ = "trustee_committees"
 

@@ -45,8 +45,6 @@ class EntryKind(enum.StrEnum):
     AUDITED = "audited"      # cast-or-audit: randomness revealed, never counted
 
 
-
-
 class Election(Base):
     __tablename__ = "elections"
 

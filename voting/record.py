@@ -40,7 +40,7 @@ _ISO_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 def _refuse_floats(value: Any, path: str) -> None:
     if isinstance(value, float):
-        raise InvalidEncoding(f"{path}: floats are not allowed in the election record; use an integer or a string")
+        raise InvalidEncoding(f"{path}: floats are not allowed in canonical documents; use an integer or a string")
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):

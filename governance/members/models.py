@@ -32,8 +32,6 @@ class Role(enum.StrEnum):
     ADMIN = "admin"          # grants the powerful roles
 
 
-
-
 class Member(Base):
     __tablename__ = "members"
 

@@ -2,32 +2,11 @@
 
 Every hash over a proposal version, a policy version or an agreement is taken over these bytes, so
 anyone can recompute it with any RFC 8785 implementation. Floats are refused: their text form is
-not something two implementations agree on, and no document of ours needs them.
+not something two implementations agree on, and no document of ours needs them. The one
+implementation is the election record's (``voting.record``, pure and at the bottom of the layers);
+its refusal is a ``ValueError``.
 """
 
-from __future__ import annotations
+from voting.record import canonical_bytes, sha256_hex
 
-import hashlib
-from typing import Any
-
-import rfc8785
-
-
-def _refuse_floats(value: Any, path: str = "$") -> None:
-    if isinstance(value, float):
-        raise ValueError(f"{path}: floats are not allowed in canonical documents; use a decimal string")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_floats(item, f"{path}.{key}")
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _refuse_floats(item, f"{path}[{index}]")
-
-
-def canonical_bytes(value: Any) -> bytes:
-    _refuse_floats(value)
-    return rfc8785.dumps(value)
-
-
-def sha256_hex(value: Any) -> str:
-    return hashlib.sha256(canonical_bytes(value)).hexdigest()
+__all__ = ["canonical_bytes", "sha256_hex"]

@@ -15,6 +15,7 @@ from proposals.models import Proposal, ProposalState
 from tests.conftest import DEFAULT_PASSWORD, count_rows, csrf_token, fetch_all, login, reload
 from tests.proposals.factories import add_sponsors, make_proposal, new_member, seed_governance
 from tests.proposals.webform import fill, find_form
+from tests.voting.counting_helpers import ready_committee
 from tests.voting.factories import MEMBERS_SINCE, make_election
 from voting import record
 from voting.crypto.ballot import EncryptedBallot, check_audited_ballot
@@ -343,40 +344,12 @@ def test_members_cannot_open_an_election_and_a_refusal_keeps_the_proposal_in_dis
     assert fetch_all(db_session, select(Proposal.voting_opened_at).where(Proposal.id == pid)) == [None]
 
 
-def _ready_committee(session, steward):
-    """A 2-of-2 trustee committee whose ceremony ran through the real services (trustee-side code
-    as the ``dataguild trustee`` commands run it)."""
-    from tests.voting.committee_helpers import NOW, announcement_payload, appoint, ceremony_of
-    from voting import ceremony_services as cs
-    from voting import trustee_client as tc
-    from voting.trustee_api import ceremony_state
-
-    committee, seats = appoint(session, steward, 2, 2, prefix="ballot-web")
-    for seat in seats:
-        cs.submit_announcement(session, committee.id, seat.member,
-                               announcement_payload(ceremony_of(committee), seat.secrets), now=NOW)
-    session.commit()
-    for seat in seats:
-        state = ceremony_state(session, committee, seat.member)
-        roster = tc.checked_roster(ceremony_of(committee), state, seat.secrets)
-        seat.secrets, payload = tc.dealing_payload(ceremony_of(committee), seat.secrets, roster)
-        cs.submit_dealing(session, committee.id, seat.member, payload, now=NOW)
-        session.commit()
-    for seat in seats:
-        state = ceremony_state(session, committee, seat.member)
-        roster = tc.checked_roster(ceremony_of(committee), state, seat.secrets)
-        confirmation = tc.confirmation_payload(ceremony_of(committee), seat.secrets, roster, state)
-        cs.submit_confirmation(session, committee.id, seat.member, confirmation.payload, now=NOW)
-        session.commit()
-    return committee
-
-
 def test_a_steward_opens_a_secret_election_with_a_ready_committee_and_members_vote(app, db_session) -> None:
     from voting.committee_services import joint_key_of
 
     pid, members = _ready_for_voting(db_session)
     steward = new_member(db_session, "member", "steward", now=datetime.now(UTC) - MEMBERS_SINCE)
-    committee = _ready_committee(db_session, steward)
+    committee, _ = ready_committee(db_session, steward, 2, 2, "ballot-web")
     committee_id, key_hex = committee.id, joint_key_of(db_session, committee.id).election_key().hex()
     browser = signed_in(app, db_session, steward)
     page = main_html(browser.get(f"/proposals/{pid}"))
