@@ -74,6 +74,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "voting.committee_views:bp",
     "voting.trustee_api:bp",
     "voting.results_views:bp",
+    "voting.record_views:bp",
 )
 
 

@@ -60,6 +60,7 @@ from governance.operations.serve import serve_command  # noqa: E402
 from governance.policy.cli import policy_cli  # noqa: E402
 from proposals.cli import tick_command  # noqa: E402
 from voting.cli import count_command  # noqa: E402
+from voting.record_cli import record_cli  # noqa: E402
 from voting.trustee_cli import trustee_cli  # noqa: E402
 
 main.add_command(db_cli)
@@ -74,3 +75,4 @@ main.add_command(count_command)
 main.add_command(keys_cli)
 main.add_command(policy_cli)
 main.add_command(trustee_cli)
+main.add_command(record_cli)

@@ -1,0 +1,74 @@
+"""The election record for download (docs/record-spec.md): public and read-only, like the board.
+
+- ``GET /elections/<id>/record.json``: the canonical record, as an attachment
+  ``election-<id>-record.json``; strong ETag = its SHA-256 (``If-None-Match`` gives 304);
+- ``GET /elections/<id>/record.zip``: the same bytes as the one deflated member ``record.json``.
+
+The record of a state is deterministic (see ``voting.record_export``), so both downloads, and any two
+downloads of an unchanged election, hold identical bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, request
+
+from governance import db
+from voting import election_record as er
+from voting import record_export
+from voting.models import Election
+
+bp = Blueprint("record", __name__)
+
+#: How the pages tell observers to install the verifier. The verifier needs only py-ecc and rfc8785,
+#: so the site's own dependencies are skipped with --no-deps; ``VERIFIER_SOURCE`` (app config) is
+#: where observers get this site's source code (a checkout, a wheel or a ``git+https://`` URL).
+DEFAULT_VERIFIER_SOURCE = "./dataguild"
+
+
+def verify_commands(election_id: int, *, zipped: bool = False) -> list[str]:
+    """The two commands shown on the election, board and results pages."""
+    source = current_app.config.get("VERIFIER_SOURCE") or DEFAULT_VERIFIER_SOURCE
+    name = f"election-{election_id}-record.{'zip' if zipped else 'json'}"
+    return [f"python3 -m venv v && v/bin/pip install --no-deps '{source}' py-ecc rfc8785",
+            f"v/bin/dataguild-verify {name}"]
+
+
+@bp.app_context_processor
+def _record_helpers() -> dict[str, Any]:
+    return {"record_verify_commands": verify_commands,
+            "record_verifier_source": lambda: current_app.config.get("VERIFIER_SOURCE") or DEFAULT_VERIFIER_SOURCE}
+
+
+def _load(election_id: int) -> Election:
+    election = db.session().get(Election, election_id)
+    if election is None:
+        abort(404, description="There is no such election.")
+    return election
+
+
+def _download(election_id: int, *, zipped: bool) -> Response:
+    election = _load(election_id)
+    data = er.record_bytes(record_export.election_record(db.session(), election))
+    etag = hashlib.sha256(data).hexdigest()
+    if zipped:
+        data = er.zip_bytes(data)
+    suffix = "zip" if zipped else "json"
+    response = Response(data, mimetype="application/zip" if zipped else "application/json")
+    response.set_etag(f"{etag}-{suffix}")
+    response.headers["Content-Disposition"] = f"attachment; filename=election-{election.id}-record.{suffix}"
+    response.headers["Cache-Control"] = "public, no-cache"
+    response.headers["X-Record-SHA256"] = etag
+    return response.make_conditional(request)
+
+
+@bp.get("/elections/<int:election_id>/record.json")
+def record_json(election_id: int) -> Response:
+    return _download(election_id, zipped=False)
+
+
+@bp.get("/elections/<int:election_id>/record.zip")
+def record_zip(election_id: int) -> Response:
+    return _download(election_id, zipped=True)
