@@ -178,11 +178,12 @@ class ChoiceAnswer:
     def tally_ciphertexts(self) -> tuple[Ciphertext, ...]:
         return self.ciphertexts
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, uncompressed: bool = False) -> dict[str, Any]:
+        u = uncompressed
         return {"kind": self.KIND,
-                "selections": [{"ciphertext": ct.to_json(), "proof": p.to_json()}
+                "selections": [{"ciphertext": ct.to_json(uncompressed=u), "proof": p.to_json(uncompressed=u)}
                                for ct, p in zip(self.ciphertexts, self.proofs, strict=True)],
-                "sum_proof": self.sum_proof.to_json()}
+                "sum_proof": self.sum_proof.to_json(uncompressed=u)}
 
     @classmethod
     def from_json(cls, data: object) -> ChoiceAnswer:
@@ -213,11 +214,13 @@ class QuadraticAnswer:
     def tally_ciphertexts(self) -> tuple[Ciphertext, ...]:
         return self.votes
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, uncompressed: bool = False) -> dict[str, Any]:
+        u = uncompressed
         return {"kind": self.KIND,
-                "options": [{"votes": v.to_json(), "square": s.to_json(), "proof": p.to_json()}
+                "options": [{"votes": v.to_json(uncompressed=u), "square": s.to_json(uncompressed=u),
+                             "proof": p.to_json(uncompressed=u)}
                             for v, s, p in zip(self.votes, self.squares, self.proofs, strict=True)],
-                "budget_proof": self.budget_proof.to_json()}
+                "budget_proof": self.budget_proof.to_json(uncompressed=u)}
 
     @classmethod
     def from_json(cls, data: object) -> QuadraticAnswer:
@@ -274,9 +277,13 @@ class EncryptedBallot:
     def tracking_code(self) -> str:
         return sha256(encode(*self.canonical_items())).hex()
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, uncompressed: bool = False) -> dict[str, Any]:
+        """The ballot as JSON; every point in SEC1 compressed hex, or uncompressed (130 hex
+        characters, decodes without square roots: the form for large records) with
+        ``uncompressed=True``. :meth:`from_json` reads both (and mixtures); the tracking code and
+        every challenge hash the compressed encoding, so they do not depend on the form."""
         return {"version": PROTOCOL_VERSION, "election": self.election.hex(), "ballot_ref": self.ballot_ref,
-                "answers": [a.to_json() for a in self.answers]}
+                "answers": [a.to_json(uncompressed=uncompressed) for a in self.answers]}
 
     @classmethod
     def from_json(cls, data: object) -> EncryptedBallot:
@@ -300,6 +307,12 @@ class EncryptedBallot:
         if not 1 <= len(answers) <= MAX_QUESTIONS:
             raise InvalidEncoding(f"a ballot needs 1..{MAX_QUESTIONS} answers")
         return cls(bytes.fromhex(election), _check_ref(obj["ballot_ref"]), tuple(answers))
+
+
+def ballot_json_uncompressed(data: object) -> dict[str, Any]:
+    """The same ballot JSON with every point written uncompressed (validates it on the way:
+    raises like :meth:`EncryptedBallot.from_json` on malformed input)."""
+    return EncryptedBallot.from_json(data).to_json(uncompressed=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,12 +32,14 @@ class Ciphertext:
     def __sub__(self, other: Ciphertext) -> Ciphertext:
         return self + (-other)
 
-    def to_json(self) -> list[str]:
-        return [self.alpha.hex(), self.beta.hex()]
+    def to_json(self, *, uncompressed: bool = False) -> list[str]:
+        compressed = not uncompressed
+        return [self.alpha.hex(compressed=compressed), self.beta.hex(compressed=compressed)]
 
     @classmethod
     def from_json(cls, data: object) -> Ciphertext:
-        """Decode ``[alpha_hex, beta_hex]``; both points are validated (on curve, not infinity)."""
+        """Decode ``[alpha_hex, beta_hex]`` (SEC1 compressed or uncompressed); both points are
+        validated (on curve, not infinity)."""
         if not isinstance(data, list | tuple) or len(data) != 2 or not all(isinstance(x, str) for x in data):
             raise InvalidEncoding("ciphertext must be a list of two hex-encoded points")
         return cls(Point.from_hex(data[0]), Point.from_hex(data[1]))

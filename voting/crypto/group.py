@@ -14,8 +14,10 @@ Reference arithmetic is py-ecc's ``py_ecc.secp256k1``; the fast paths below must
   overridable with ``DATAGUILD_CRYPTO_BACKEND`` or :func:`set_backend` / :func:`use_backend`.
 
 Untrusted input enters only through :meth:`Point.from_bytes`, :meth:`Point.from_xy`,
-:func:`decode_points`, :func:`scalar_from_bytes` and :func:`check_scalar`, which validate before
-anything is computed.
+:func:`point_from_coordinates`, :func:`decode_points`, :func:`scalar_from_bytes` and
+:func:`check_scalar`, which validate before anything is computed. Points decode from SEC1
+compressed (33 bytes, canonical: every hash input uses it) or uncompressed (65 bytes, a transport
+form for large records: no square root to decode).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ __all__ = [
     "lift_x",
     "msm_with_fixed",
     "multi_scalar_mult",
+    "point_from_coordinates",
     "random_scalar",
     "scalar_from_bytes",
     "scalar_from_hex",
@@ -128,7 +131,9 @@ class Point:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Point:
-        """Decode a 33-byte SEC1 compressed point; rejects infinity, x >= p and x not on the curve."""
+        """Decode a SEC1 point: 33-byte compressed (``02``/``03`` || x) or 65-byte uncompressed
+        (``04`` || x || y). Rejects infinity, coordinates >= p and points not on the curve; the
+        uncompressed form costs one curve-equation check instead of a square root."""
         return _decode(data)
 
     @classmethod
@@ -140,14 +145,18 @@ class Point:
         return cls.from_bytes(raw)
 
     # --- encoding -------------------------------------------------------------------------
-    def to_bytes(self) -> bytes:
-        """33-byte SEC1 compressed encoding. The identity has no encoding and raises."""
+    def to_bytes(self, *, compressed: bool = True) -> bytes:
+        """SEC1 encoding: 33-byte compressed (the canonical form, hashed everywhere) or, with
+        ``compressed=False``, 65-byte uncompressed ``04 || x || y`` (a transport form that
+        decodes without a square root). The identity has no encoding and raises."""
         if self.x is None or self.y is None:
-            raise InvalidPoint("the point at infinity has no compressed encoding")
+            raise InvalidPoint("the point at infinity has no SEC1 encoding")
+        if not compressed:
+            return b"\x04" + self.x.to_bytes(32, "big") + self.y.to_bytes(32, "big")
         return bytes([2 + (self.y & 1)]) + self.x.to_bytes(32, "big")
 
-    def hex(self) -> str:
-        return self.to_bytes().hex()
+    def hex(self, *, compressed: bool = True) -> str:
+        return self.to_bytes(compressed=compressed).hex()
 
     # --- arithmetic -----------------------------------------------------------------------
     @property
@@ -235,15 +244,31 @@ def lift_x(x: int) -> int:
 def _check_encoding(data: object) -> None:
     if not isinstance(data, bytes | bytearray):
         raise InvalidEncoding("point encoding must be bytes")
+    if len(data) == 65:
+        if data[0] != 4:
+            raise InvalidEncoding(f"uncompressed point prefix must be 0x04, got {data[0]:#04x}")
+        return
     if len(data) != 33:
-        raise InvalidEncoding(f"compressed point must be 33 bytes, got {len(data)}")
+        raise InvalidEncoding(f"point must be 33 bytes (compressed) or 65 bytes (uncompressed), got {len(data)}")
     prefix = data[0]
     if prefix not in (2, 3):
         raise InvalidEncoding(f"compressed point prefix must be 0x02 or 0x03, got {prefix:#04x}")
 
 
+def point_from_coordinates(x: int, y: int) -> Point:
+    """Validate untrusted coordinates already known to be ints (the uncompressed decoders' check):
+    0 <= x, y < p and y² = x³ + 7 — a few multiplications, no square root."""
+    if not (0 <= x < P and 0 <= y < P):
+        raise InvalidPoint("uncompressed point coordinate out of range (must be < p)")
+    if (y * y - x * x * x - B) % P:
+        raise InvalidPoint("uncompressed point is not on secp256k1 (y² != x³ + 7)")
+    return _point(x, y)
+
+
 def _decode(data: bytes) -> Point:
     _check_encoding(data)
+    if len(data) == 65:
+        return point_from_coordinates(int.from_bytes(data[1:33], "big"), int.from_bytes(data[33:], "big"))
     x = int.from_bytes(data[1:], "big")
     if x >= P:
         raise InvalidPoint("point x coordinate out of range (must be < p)")
@@ -259,7 +284,8 @@ def _decode(data: bytes) -> Point:
 
 
 def decode_points(encodings: Iterable[bytes]) -> list[Point]:
-    """Decode many 33-byte compressed points (same checks and errors as :meth:`Point.from_bytes`).
+    """Decode many SEC1 points, compressed or uncompressed (same checks and errors as
+    :meth:`Point.from_bytes`).
 
     The batch form exists so callers decoding a whole record pay one function call per point and
     the backend's cheapest square root (libsecp256k1 or GMP) without re-dispatching each time.

@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 from .batch import Relation, relations_hold
 from .elgamal import Ciphertext, ElectionKey
 from .errors import InvalidEncoding, InvalidProof
-from .group import G, N, Point, base_mult, check_scalar, random_scalar
+from .group import G, N, Point, base_mult, check_scalar, point_from_coordinates, random_scalar
 from .hashing import Encodable, challenge
 
 #: Largest number of branches a disjunctive proof may have (bounds prover and verifier work and
@@ -52,15 +52,30 @@ Rng = Callable[[], int]
 Position = Sequence[Encodable]
 
 _POINT_HEX = re.compile(r"0[23][0-9a-f]{64}")
+_POINT_HEX_UNCOMPRESSED = re.compile(r"04[0-9a-f]{128}")
 _SCALAR_HEX = re.compile(r"[0-9a-f]{64}")
 
 
-# --- strict JSON decoding (canonical lowercase hex only) ---------------------------------------
+# --- strict JSON decoding (lowercase hex only) --------------------------------------------------
 def point_from_json(data: object) -> Point:
-    """A point from 66 lowercase hex characters (SEC1 compressed), validated on the curve."""
-    if not isinstance(data, str) or not _POINT_HEX.fullmatch(data):
-        raise InvalidEncoding("point must be 66 lowercase hex characters (compressed, 02/03 prefix)")
-    return Point.from_hex(data)
+    """A point from lowercase hex: 66 characters (SEC1 compressed, ``02``/``03`` prefix) or 130
+    characters (SEC1 uncompressed, ``04`` prefix, checked on the curve without a square root).
+
+    Both forms denote the same point; hashes (challenges, tracking codes) always use the
+    compressed encoding, so a proof or ballot does not depend on the form it travelled in.
+    """
+    if isinstance(data, str):
+        if len(data) == 130 and _POINT_HEX_UNCOMPRESSED.fullmatch(data):
+            return point_from_coordinates(int(data[2:66], 16), int(data[66:], 16))
+        if _POINT_HEX.fullmatch(data):
+            return Point.from_hex(data)
+    raise InvalidEncoding("point must be lowercase hex: 66 characters (compressed, 02/03 prefix) "
+                          "or 130 characters (uncompressed, 04 prefix)")
+
+
+def point_to_json(pt: Point, *, uncompressed: bool = False) -> str:
+    """The hex a point is written as in JSON (compressed unless ``uncompressed``)."""
+    return pt.hex(compressed=not uncompressed)
 
 
 def scalar_from_json(data: object) -> int:
@@ -173,9 +188,10 @@ class _DisjunctiveForm:
     challenges: tuple[int, ...]
     responses: tuple[int, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, uncompressed: bool = False) -> dict[str, Any]:
+        c = not uncompressed
         return {
-            "commitments": [[a.hex(), b.hex()] for a, b in self.commitments],
+            "commitments": [[a.hex(compressed=c), b.hex(compressed=c)] for a, b in self.commitments],
             "challenges": [scalar_to_json(c) for c in self.challenges],
             "responses": [scalar_to_json(z) for z in self.responses],
         }
@@ -373,9 +389,10 @@ class QuadraticPairProof:
         if not relations_hold(rels):
             raise InvalidProof(f"{self.PURPOSE}: verification equations do not hold")
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, uncompressed: bool = False) -> dict[str, Any]:
+        c = not uncompressed
         return {
-            "commitments": [[p.hex() for p in quad] for quad in self.commitments],
+            "commitments": [[p.hex(compressed=c) for p in quad] for quad in self.commitments],
             "challenges": [scalar_to_json(c) for c in self.challenges],
             "responses": [[scalar_to_json(z1), scalar_to_json(z2)] for z1, z2 in self.responses],
         }
