@@ -75,6 +75,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "voting.trustee_api:bp",
     "voting.results_views:bp",
     "voting.record_views:bp",
+    "voting.trustee_desk_views:bp",
 )
 
 

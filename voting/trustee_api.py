@@ -1,9 +1,12 @@
-"""The trustees' JSON API, used by ``dataguild trustee ...`` (see docs/trustees.md).
+"""The trustees' JSON API, used by ``dataguild trustee ...`` and the trustee desk (see docs/trustees.md).
 
-``Authorization: Bearer <personal token>`` on every request (no cookies are read, so it is exempt
-from CSRF). Errors are ``{"error": {"message": ..., "field": ...}}`` with 400 (malformed or invalid
-message: the message says which check failed), 401 (missing, unknown or revoked token), 403 (not a
-trustee of that committee), 404 (no such committee) and 409 (wrong step, or submitted already).
+Two ways in: ``Authorization: Bearer <personal token>`` (the commands; no cookie is read, so no CSRF
+token is needed), or the session cookie of a signed-in trustee (the desk's pages,
+:mod:`voting.trustee_desk_views`), which must send the page's CSRF token in the ``X-CSRFToken`` header
+with every POST (400 otherwise). Both reach the same checks and services. Errors are
+``{"error": {"message": ..., "field": ...}}`` with 400 (malformed or invalid message: the message says
+which check failed), 401 (missing, unknown or revoked token, and not signed in), 403 (not a trustee, or
+not of that committee), 404 (no such committee) and 409 (wrong step, or submitted already).
 
 - ``GET  /api/v1/trustee/committees``                    the committees I sit on
 - ``GET  /api/v1/trustee/committees/<id>``               the ceremony state (``?all_shares=1``: every
@@ -28,11 +31,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import Session
 
 from governance import db
 from governance.app import csrf
-from governance.members.models import Member
+from governance.auth.access import current_member
+from governance.members.models import Member, Role
 from governance.sitecontext import utcnow
 from voting import ceremony_services, counting
 from voting.committee_models import MessageKind, TrusteeCommittee
@@ -50,7 +55,9 @@ from voting.errors import NotPermitted, VotingError
 from voting.models import Election
 
 bp = Blueprint("trustee_api", __name__, url_prefix="/api/v1/trustee")
-csrf.exempt(bp)  # bearer tokens, no cookies: a forged cross-site request cannot carry the token
+# Bearer tokens cannot be forged cross-site; requests that rely on the session cookie are checked by
+# hand in _trustee (csrf.protect), so the blueprint as a whole is exempt from the automatic check.
+csrf.exempt(bp)
 
 MAX_BODY = 2_000_000  # a dealing for 255 trustees is about 100 kB
 
@@ -76,8 +83,26 @@ def _bearer() -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
+class CsrfRefused(VotingError):
+    status = 400
+
+
 def _trustee(session: Session) -> Member:
-    return authenticate_token(session, _bearer(), now=utcnow())
+    """The trustee making this request: by bearer token when one is sent, otherwise the signed-in
+    member, whose POSTs must carry a valid CSRF token (header ``X-CSRFToken``)."""
+    token = _bearer()
+    member = current_member() if token is None else None
+    if member is None:
+        return authenticate_token(session, token, now=utcnow())
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        try:
+            csrf.protect()
+        except CSRFError as exc:
+            raise CsrfRefused("This request lacks the page's security token (X-CSRFToken header) or it has "
+                              "expired, so nothing was saved. Reload the page and try again.") from exc
+    if not member.has_role(Role.TRUSTEE):
+        raise NotATrustee("Only members holding the trustee role use the trustee API.")
+    return member
 
 
 def _committee_row(committee: TrusteeCommittee, member: Member) -> dict[str, Any]:
