@@ -21,6 +21,7 @@ from wtforms.validators import InputRequired
 from governance.members.forms import choice
 from proposals.forms import OpenVotingForm
 from voting.crypto.ballot import ChoiceQuestion, QuadraticQuestion
+from voting.elections import SINGLE_DECISION_OPTIONS
 
 QuestionSpec = ChoiceQuestion | QuadraticQuestion
 
@@ -34,7 +35,8 @@ YES_MEANS: dict[str, str] = {
 }
 NO_MEANS = "nothing changes: the current rules stay as they are"
 ABSTAIN_MEANS = "you take part (your ballot counts towards the quorum) without taking a side"
-PLAIN_LABELS = {"yes": "Yes", "no": "No", "abstain": "Abstain", "for": "For the proposal"}
+PLAIN_LABELS = {"yes": "Yes", "no": "No", "abstain": "Abstain", "for": "For the proposal",
+                "against": "Against the proposal"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,12 @@ class BallotQuestion:
 
 
 def _explain(spec: QuestionSpec, kind: str, labels: Sequence[str]) -> str:
+    if isinstance(spec, QuadraticQuestion) and tuple(spec.options) == SINGLE_DECISION_OPTIONS:
+        return (f"You have {spec.budget} voice credits. Votes for the proposal mean "
+                f"{YES_MEANS.get(kind, 'the proposal is adopted')}; votes against mean {NO_MEANS}. v votes cost "
+                f"v × v credits, so the more strongly you feel the more you spend (at most {spec.max_votes} votes). "
+                "Put your votes on one side: votes on both sides cancel out and waste credits. A ballot with no "
+                "votes counts towards the quorum without taking a side.")
     if isinstance(spec, QuadraticQuestion) and tuple(spec.options) == ("for",):
         against = " Negative votes count against it; they cost the same." if spec.allow_negative else ""
         return (f"You have {spec.budget} voice credits. Positive votes support the proposal: yes means "

@@ -126,7 +126,7 @@ def _check_question(q: int, spec: ChoiceQuestion | QuadraticQuestion, values: ob
         return vals
     low, high = spec.vote_range
     for i, v in enumerate(vals):
-        label = {"for": "For"}.get(spec.options[i], spec.options[i])
+        label = {"for": "For", "against": "Against"}.get(spec.options[i], spec.options[i])
         if v < 0 and not spec.allow_negative:
             message = f"Negative votes are not allowed on this ballot (“{label}” has {v})."
             raise InvalidChoice(message, {field: message})

@@ -122,6 +122,8 @@ def votes_for(question: dict[str, Any], *, secret: bool, ended: bool, offset: in
     options = len(question["options"])
     quadratic = question["kind"] == "quadratic"
     picks = [s[:options] for s in _SCORES[:count]] if quadratic else _CHOICES[:count]
+    if quadratic and question["options"] == ["for", "against"]:  # one side per member, no negative votes
+        picks = [(max(s[0], 0), max(-s[0], 0)) for s in _SCORES[:count]]
     votes = _votes(tuple(voters), picks)
     votes[1] = Vote(voters[1], picks[2], then=picks[1])
     if secret:

@@ -38,6 +38,7 @@ from voting.models import Election, ElectionState, RollEntry, Secrecy
 ONE_MEMBER_ONE_VOTE = "one_member_one_vote"
 QUADRATIC = "quadratic"
 METHODS = (ONE_MEMBER_ONE_VOTE, QUADRATIC)
+SINGLE_DECISION_OPTIONS = ("for", "against")  # a quadratic ballot on one decision
 DEFAULT_COOPERATIVE_NAME = "dataguild cooperative"
 ALIAS_PREFIX = "voter-"
 _ALIAS_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # RFC 4648 base32, lower case
@@ -63,9 +64,13 @@ def questions_for(proposal_kind: str, method: str, alternatives: Sequence[str],
 
     - one member, one vote: yes/no/abstain on a single decision (``alternatives`` has fewer than 2
       entries); exactly one of the alternatives otherwise;
-    - quadratic (budget ``quadratic_budget``): one option ``"for"`` on a single decision, one option
-      per alternative otherwise; negative votes are allowed in both (a member may spend credits
-      against a proposal or an alternative).
+    - quadratic (budget ``quadratic_budget``) on a single decision: two options, ``"for"`` and
+      ``"against"``, non-negative votes on each, so the tally gives the votes for and the votes against
+      separately and a supermajority threshold applies to them (a single net score could only say
+      "more for than against"). Elections opened before this kept one option ``"for"`` with negative
+      votes; ``voting.results`` still reads them;
+    - quadratic between alternatives: one option per alternative, negative votes allowed (a member may
+      spend credits against an alternative).
     """
     del proposal_kind  # the kind matters only through its alternatives (payout policies)
     many = len(alternatives) >= 2
@@ -77,8 +82,9 @@ def questions_for(proposal_kind: str, method: str, alternatives: Sequence[str],
         if not isinstance(quadratic_budget, int) or not 1 <= quadratic_budget <= MAX_BUDGET:
             raise ElectionError(f"A quadratic ballot needs a budget of 1 to {MAX_BUDGET} voice credits; the "
                                 f"constitution gives {quadratic_budget}.")
-        options = _distinct_labels(alternatives) if many else ("for",)
-        return [QuadraticQuestion(options, quadratic_budget, allow_negative=True)]
+        if not many:
+            return [QuadraticQuestion(SINGLE_DECISION_OPTIONS, quadratic_budget, allow_negative=False)]
+        return [QuadraticQuestion(_distinct_labels(alternatives), quadratic_budget, allow_negative=True)]
     raise ElectionError(f"Unknown voting method {method!r}.")
 
 

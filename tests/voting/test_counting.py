@@ -281,13 +281,13 @@ def test_a_3_of_5_committee_counts_a_quadratic_vote_with_one_subset(db_session):
     committee, trustees = ready_committee(db_session, steward, 5, 3, "five")
     setup = make_secret_election(db_session, committee, voters=3, method=QUADRATIC)
     _steward, a, b, c = setup.voters
-    post_ballot(db_session, setup.election, a, [[10]])
-    post_ballot(db_session, setup.election, b, [[-3]])
-    post_ballot(db_session, setup.election, c, [[-4]])
+    post_ballot(db_session, setup.election, a, [[10, 0]])  # for, against
+    post_ballot(db_session, setup.election, b, [[0, 3]])
+    post_ballot(db_session, setup.election, c, [[0, 4]])
     now = after_close(setup)
     election = counting.close_election(db_session, setup.election, now=now)
     db_session.commit()
-    assert election.encrypted_tally["questions"][0][0]["bounds"] == [-30, 30]
+    assert [o["bounds"] for o in election.encrypted_tally["questions"][0]] == [[0, 30], [0, 30]]
     for j in (2, 4):
         _submit(db_session, election, trustees[j], now=now)
         db_session.commit()
@@ -295,14 +295,14 @@ def test_a_3_of_5_committee_counts_a_quadratic_vote_with_one_subset(db_session):
     _submit(db_session, election, trustees[5], now=now)
     db_session.commit()
     assert election.state == ElectionState.DECIDED
-    assert election.result["totals"] == [[3]]
+    assert election.result["totals"] == [[10, 7]]
     proposal = db_session.get(Proposal, setup.proposal.id)
-    assert (proposal.outcome["yes"], proposal.outcome["no"], proposal.outcome["abstain"]) == (3, 0, 0)
+    assert (proposal.outcome["yes"], proposal.outcome["no"], proposal.outcome["abstain"]) == (10, 7, 0)
     assert proposal.state == S.ADOPTED
     # The pure combination agrees for another subset.
     joint = tally.joint_key_of_manifest(election.manifest)
-    by_trustee = {j: tally.parse_shares(_shares(election, trustees[j]), [1]) for j in (1, 3, 4)}
-    assert tally.combine(joint, election.fingerprint, election.encrypted_tally, by_trustee) == [[3]]
+    by_trustee = {j: tally.parse_shares(_shares(election, trustees[j]), [2]) for j in (1, 3, 4)}
+    assert tally.combine(joint, election.fingerprint, election.encrypted_tally, by_trustee) == [[10, 7]]
 
 
 def test_a_secret_vote_between_alternatives_gives_scores(db_session, committee_2_of_3):

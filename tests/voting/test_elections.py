@@ -37,7 +37,7 @@ def test_alternatives_one_member_one_vote_choose_exactly_one() -> None:
 
 
 def test_quadratic_questions_allow_negative_votes() -> None:
-    assert elections.questions_for("bylaw_change", QV, [], 49) == [QuadraticQuestion(("for",), 49, True)]
+    assert elections.questions_for("bylaw_change", QV, [], 49) == [QuadraticQuestion(("for", "against"), 49, False)]
     assert elections.questions_for("payout_policy", QV, ["A", "B", "C"], 100) == [
         QuadraticQuestion(("A", "B", "C"), 100, True)]
 
