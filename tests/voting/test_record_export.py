@@ -23,7 +23,7 @@ from voting.crypto.ballot import EncryptedBallot, check_audited_ballot
 from voting.crypto.elgamal import ElectionKey
 from voting.crypto.group import Point
 from voting.crypto.merkle import SignedTreeHead
-from voting.models import Election, ElectionState
+from voting.models import Election
 
 
 def _export(session, election: Election, **kw) -> dict:
@@ -82,7 +82,8 @@ def test_a_decided_secret_election_exports_everything_and_round_trips(db_session
     # Points are written uncompressed (65 bytes), hashes are over the compressed form.
     cast = board[leaves["a"]]["payload"]
     alpha = cast["answers"][0]["selections"][0]["ciphertext"][0]
-    assert len(alpha) == 130 and alpha.startswith("04")
+    assert len(alpha) == 130
+    assert alpha.startswith("04")
     stored = db_session.get(Election, election.id)
     assert er.hashed_payload("secret", "cast", cast) == counting.board_leaves(db_session, stored)[0].payload
     # The audited ballot reopens to the revealed choice.
@@ -97,7 +98,8 @@ def test_a_decided_secret_election_exports_everything_and_round_trips(db_session
     assert committee["joint_key"] == rec["manifest"]["committee"]["joint_key"]
     assert len(committee["announcements"]) == len(committee["commitments"]) == len(committee["bls"]) == 3
     assert len(committee["encrypted_shares"]) == 6  # every dealer to every other trustee
-    assert committee["complaints"] == [] and committee["disqualified"] == {}
+    assert committee["complaints"] == []
+    assert committee["disqualified"] == {}
     # The tally is the sum of the last cast of each alias; it recomputes from the board.
     counted = tally.counted_leaves(er.board_leaves(rec))
     assert [leaf.leaf_index for leaf in counted] == sorted([leaves["a"], leaves["b"], leaves["c"]])
@@ -147,7 +149,8 @@ def test_the_export_of_an_unchanged_election_is_byte_identical_and_uncompressed_
     assert [er.leaf_fields(rec, e)["payload"] for e in rec["board"]] == \
         [er.leaf_fields(compressed, e)["payload"] for e in compressed["board"]]
     # Not signed yet: the certificate has no signers, the decryptions no signatures.
-    assert rec["certificate"]["signers"] == [] and rec["certificate"]["signature"] is None
+    assert rec["certificate"]["signers"] == []
+    assert rec["certificate"]["signature"] is None
     assert [d["result_signature"] for d in rec["decryptions"]] == [None, None]
 
 
@@ -166,7 +169,8 @@ def test_secret_election_while_open_and_while_tallying(db_session):
     rec = _export(db_session, election)
     _check_common(rec, election)
     assert rec["state"] == "tallying"
-    assert rec["tally"]["ballots"] == 3 and rec["tally"]["board_size"] == 5
+    assert rec["tally"]["ballots"] == 3
+    assert rec["tally"]["board_size"] == 5
     assert rec["tree_heads"][-1]["size"] == 5  # the final head covers every ballot
     assert (rec["result"], rec["certificate"], rec["outcome"]) == (None, None, None)
 
@@ -183,8 +187,11 @@ def test_an_open_roll_call_record(db_session):
     rec = _export(db_session, election)
     _check_common(rec, election)
     assert rec["state"] == "decided"
-    assert rec["committee"] is None and rec["tally"] is None and rec["decryptions"] == []
-    assert rec["manifest"]["secrecy"] == "open" and rec["manifest"]["election_key"] is None
+    assert rec["committee"] is None
+    assert rec["tally"] is None
+    assert rec["decryptions"] == []
+    assert rec["manifest"]["secrecy"] == "open"
+    assert rec["manifest"]["election_key"] is None
     assert [e["payload"]["choices"] for e in rec["board"]] == [[[1, 0, 0]], [[0, 1, 0]], [[1, 0, 0]], [[0, 0, 1]]]
     counted = tally.counted_leaves(er.board_leaves(rec))
     assert tally.open_totals(tally.specs_of(rec["manifest"]), counted) == rec["result"]["totals"] == [[2, 0, 1]]
@@ -209,8 +216,9 @@ def test_a_cancelled_election_record(db_session):
     assert rec["tree_heads"][-1]["size"] == len(rec["board"]) == 4
 
 
-@pytest.mark.parametrize("alternatives,scores,state", [(3, [1, 3, 2], ("adopted", 1)), (2, [2, 2], ("rejected", None)),
-                                                      (2, [0, -1], ("rejected", None))])
+@pytest.mark.parametrize(("alternatives", "scores", "state"),
+                         [(3, [1, 3, 2], ("adopted", 1)), (2, [2, 2], ("rejected", None)),
+                          (2, [0, -1], ("rejected", None))])
 def test_the_outcome_rule_agrees_with_the_proposals_rule(db_session, alternatives, scores, state):
     """election_record.decide is the constitution's rule restated without the site's code."""
     from governance.constitution.rules import DEFAULTS
