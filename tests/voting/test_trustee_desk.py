@@ -5,13 +5,19 @@ which is tested against the server on its own)."""
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.serving import make_server
 
-from tests.conftest import count_rows, csrf_token, login, make_member, reload
+from tests.conftest import DEFAULT_PASSWORD, count_rows, csrf_token, login, make_member, reload
 from tests.voting.committee_helpers import announcement_payload, appoint, ceremony_of
 from tests.voting.counting_helpers import after_close, make_secret_election, ready_committee
 from tests.voting.factories import make_election, post_ballot
@@ -20,6 +26,7 @@ from voting import counting, tally
 from voting import trustee_client as tc
 from voting import trustee_counting as tcount
 from voting.committee_models import CommitteeStatus, CommitteeTrustee, TrusteeCommittee
+from voting.crypto.keyfile import load_keyfile
 from voting.models import DecryptionShareRecord, Election, ElectionState, Secrecy
 
 API = "/api/v1/trustee"
@@ -352,3 +359,155 @@ def test_counting_from_the_desk(app, db_session, steward, make_logged_in_client)
     third = _signed_in(app, "cnt2@example.org")
     assert "Decided; nothing to do." in _page(third, "/trustee")[0]
     assert reload(db_session, Election, eid).state == ElectionState.DECIDED
+
+
+# ---------------------------------------------------------------- in a real browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+PASSPHRASE = "a passphrase typed into the page only"
+#: What the desk's pages must work under (no inline script or style); added to their responses here.
+CSP = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'"
+
+
+@contextmanager
+def _live_site(app) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@contextmanager
+def _chromium() -> Iterator[Any]:
+    """Debian's Chromium through Playwright (never a downloaded browser); skipped without them, as the
+    browser tests are (tests/browser/conftest.py), unless DATAGUILD_TEST_REQUIRE_BROWSER=1."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if sync_playwright is None or not CHROMIUM.exists():
+        if os.environ.get("DATAGUILD_TEST_REQUIRE_BROWSER") == "1":
+            pytest.fail("DATAGUILD_TEST_REQUIRE_BROWSER=1 but Chromium or Playwright is missing", pytrace=False)
+        pytest.skip("no browser: /usr/bin/chromium and the playwright package are needed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _with_csp(route: Any) -> None:
+    response = route.fetch()
+    route.fulfill(response=response, headers={**response.headers, "content-security-policy": CSP})
+
+
+def _run_step(page: Any, url: str, key: Path | None, tmp_path: Path, name: str, *, saves: bool, sends: bool,
+              done: str, passphrase: str = PASSPHRASE) -> Path | None:
+    """Open a step page, choose the key file, type the passphrase, run; download the updated key file
+    when one is offered (ticking "saved" and sending when the step sends); wait for ``done``."""
+    page.goto(url)
+    assert page.locator("#trustee-step").is_visible()
+    assert page.locator("[data-js-missing]").is_hidden()
+    if key is not None:
+        page.set_input_files("#trustee-key-file", str(key))
+    page.fill("#trustee-passphrase", passphrase)
+    page.click("#trustee-run")
+    saved = None
+    if saves:
+        page.locator("#trustee-save").wait_for(state="visible", timeout=120_000)
+        with page.expect_download() as download:
+            page.click("#trustee-download")
+        saved = tmp_path / name
+        download.value.save_as(saved)
+        assert download.value.suggested_filename.startswith("trustee-committee-")
+        if sends:
+            assert page.locator("#trustee-send").is_disabled()
+            page.check("#trustee-saved")
+            page.click("#trustee-send")
+    page.locator("#trustee-progress", has_text=done).wait_for(timeout=120_000)
+    assert page.locator("#trustee-error").is_hidden(), page.locator("#trustee-error").inner_text()
+    return saved
+
+
+def test_a_trustee_runs_every_step_in_a_real_browser(app, db_session, steward, tmp_path):
+    """Keygen, announce, deal, confirm and store, decrypt and co-sign: pages.js with dgcrypto.js in
+    Chromium against the running site, under a strict Content-Security-Policy."""
+    committee, _seats = appoint(db_session, steward, 1, 1, prefix="web")
+    cid = committee.id
+    with _live_site(app) as base, _chromium() as browser:
+        context = browser.new_context(accept_downloads=True)
+        context.route(f"{base}/trustee/**", _with_csp)
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.goto(f"{base}/login")
+        page.fill("#email", "web1@example.org")
+        page.fill("#password", DEFAULT_PASSWORD)
+        page.click("form.form button[type=submit]")
+        page.wait_for_url(f"{base}/")
+
+        assert page.goto(f"{base}/trustee/committees/{cid}/keygen").headers["content-security-policy"] == CSP
+        assert page.locator("#trustee-step").is_visible()
+        page.fill("#trustee-passphrase", PASSPHRASE)
+        page.fill("#trustee-passphrase-again", PASSPHRASE + "x")
+        page.click("#trustee-run")
+        page.locator("#trustee-error", has_text="The two passphrases differ").wait_for()
+        page.fill("#trustee-passphrase-again", PASSPHRASE)
+        page.click("#trustee-run")
+        page.locator("#trustee-progress", has_text="Your key file is ready").wait_for(timeout=60_000)
+        assert page.input_value("#trustee-passphrase") == ""  # emptied: nothing lingers in the form
+        with page.expect_download() as download:
+            page.click("#trustee-download")
+        assert download.value.suggested_filename == f"trustee-committee-{cid}.json"
+        key0 = tmp_path / "key0.json"
+        download.value.save_as(key0)
+        assert load_keyfile(key0.read_text(encoding="utf-8"), PASSPHRASE).fingerprint is None
+
+        # A wrong passphrase: a clear refusal, nothing sent.
+        page.goto(f"{base}/trustee/committees/{cid}/announce")
+        page.set_input_files("#trustee-key-file", str(key0))
+        page.fill("#trustee-passphrase", "wrong")
+        page.click("#trustee-run")
+        error = page.locator("#trustee-error")
+        error.wait_for(state="visible", timeout=60_000)
+        assert "Nothing was sent to the site." in error.inner_text()
+        assert count_rows(db_session, CommitteeTrustee, CommitteeTrustee.announced_at.is_not(None)) == 0
+
+        key1 = _run_step(page, f"{base}/trustee/committees/{cid}/announce", key0, tmp_path, "key1.json", saves=True,
+                         sends=True, done="Announced as trustee 1.")
+        key2 = _run_step(page, f"{base}/trustee/committees/{cid}/deal", key1, tmp_path, "key2.json", saves=True,
+                         sends=True, done="Sent your commitment and 0 encrypted shares.")
+        key3 = _run_step(page, f"{base}/trustee/committees/{cid}/confirm", key2, tmp_path, "key3.json", saves=True,
+                         sends=False, done="Your key share is in the updated key file")
+        assert reload(db_session, TrusteeCommittee, cid).status == CommitteeStatus.READY
+        secrets = load_keyfile(key3.read_text(encoding="utf-8"), PASSPHRASE)
+        assert secrets.share is not None
+        assert secrets.polynomial == load_keyfile(key2.read_text(encoding="utf-8"), PASSPHRASE).polynomial
+        _run_step(page, f"{base}/trustee/committees/{cid}/confirm", key3, tmp_path, "-", saves=False, sends=False,
+                  done="Your key share is already in this key file.")
+
+        db_session.expire_all()
+        setup = make_secret_election(db_session, db_session.get(TrusteeCommittee, cid), voters=2,
+                                     now=datetime.now(UTC) - timedelta(days=30))
+        _s, a, b = setup.voters
+        post_ballot(db_session, setup.election, a, [[0, 1, 0]], now=setup.now)
+        post_ballot(db_session, setup.election, b, [[0, 1, 0]], now=setup.now)
+        counting.close_election(db_session, setup.election, now=after_close(setup))
+        db_session.commit()
+        eid = setup.election.id
+        _run_step(page, f"{base}/trustee/elections/{eid}/decrypt", key3, tmp_path, "-", saves=False, sends=False,
+                  done="the certificate now has the signatures of trustee(s) 1.")
+        assert "the sum of the 2 counted ballot(s)" in page.locator("#trustee-progress").inner_text()
+        assert problems == []
+        context.close()
+    election = reload(db_session, Election, eid)
+    assert election.state == ElectionState.DECIDED
+    assert election.result["totals"] == [[0, 2, 0]]
+    tally.verify_certificate(election.manifest, election.result, election.result_certificate)
+    assert election.result_certificate["signers"] == [1]

@@ -116,7 +116,7 @@ async function api(form, method, url, body) {
   return data;
 }
 
-/** Every entry of the election's public board, following its pages (same site only). */
+/** Every entry of the election's public board, following its pages. */
 async function boardEntries(form) {
   const entries = [];
   let url = form.dataset.boardUrl;
@@ -125,11 +125,10 @@ async function boardEntries(form) {
     const page = await api(form, 'GET', url);
     entries.push(...page.entries);
     if (!page.next) break;
+    // Only the path is followed: every request stays on this page's own site, whatever host or scheme
+    // the site believes it has (behind a proxy it may name http:// on an https:// page).
     const next = new URL(page.next, window.location.href);
-    if (next.host !== window.location.host) {
-      throw new Refusal(`The site linked to another host (${next.host}); refusing to follow it.`);
-    }
-    url = next.pathname + next.search;  // same origin, whatever scheme the site thinks it has
+    url = next.pathname + next.search;
   }
   return entries;
 }
@@ -172,12 +171,13 @@ async function ceremonyStep(form, secrets, passphrase, progress) {
   const step = form.dataset.step;
   say('Fetching the committee\'s state from the site…');
   const state = await api(form, 'GET', form.dataset.stateUrl);
-  if (state.me.next_step !== step) {
+  if (state.me.next_step !== step) {  // dgcrypto refuses too; this says what to do instead
     const next = state.me.next_step ? ` Your next step is ${NEXT_WORDS[state.me.next_step]}.` : '';
     throw new Refusal(`The committee is not waiting for ${STEP_WORDS[step]} (it is in the `
       + `${state.committee.status} step).${next}`);
   }
-  say(step === 'announce' ? 'Preparing your announcement…' : 'Checking every trustee\'s announcement and preparing your dealing…');
+  say(step === 'announce' ? 'Preparing your announcement…'
+    : 'Checking every trustee\'s announcement and preparing your dealing…');
   const result = await dg[step](state, secrets, passphrase);
   if (result.keyFile) {
     offerKeyFile(form, result.keyFile);
@@ -196,81 +196,84 @@ async function ceremonyStep(form, secrets, passphrase, progress) {
 
 async function confirmStep(form, secrets, passphrase, progress) {
   say('Fetching the committee\'s state from the site…');
-  let state = await api(form, 'GET', form.dataset.stateUrl);
-  if (state.me.next_step === 'confirm') {
-    say('Decrypting and checking the shares sent to you…');
-    const result = await dg.confirm(state, secrets, passphrase);
-    if (result.keyFile) {
-      offerKeyFile(form, result.keyFile);
+  const allShares = `${form.dataset.stateUrl}?all_shares=1`;
+  let state = await api(form, 'GET', allShares);
+  let step = await dg.confirm(state, secrets, passphrase);
+  if (step.stage === 'confirm') {
+    say('Decrypting and checking the shares sent to you… done.');
+    if (step.keyFile) {
+      offerKeyFile(form, step.keyFile);
       say('Your key file changed. Download it and keep it, then tick the box and send.');
       await savedAndSend();
     }
     say('Sending your confirmation…');
     progress.sent = true;
-    await api(form, 'POST', form.dataset.postUrl, result.payload);
-    const complaints = result.payload.complaints || [];
-    say(complaints.length ? `Sent: ${complaints.length} complaint(s) about shares that failed the check; the site `
-      + 'has judged them (see the committee page).' : 'Sent: every share sent to you checked out.');
-    state = await api(form, 'GET', form.dataset.stateUrl);
+    await api(form, 'POST', form.dataset.postUrl, step.payload);
+    const against = step.complaintsAgainst || [];
+    say(against.length ? `Sent: ${step.acceptedFrom.length} share(s) good; complained about the share(s) of trustee(s) `
+      + `${against.join(', ')} (the site has judged the complaints: see the committee page).`
+      : `Sent: all ${step.acceptedFrom.length} share(s) sent to you checked out.`);
+    state = await api(form, 'GET', allShares);
+    step = await dg.confirm(state, step.secrets, passphrase);
   }
-  const status = state.committee.status;
-  if (status === 'failed') throw new Refusal(`The ceremony failed: ${state.committee.failure_reason}`);
-  if (status !== 'ready') {
+  if (step.stage === 'waiting') {
     say('Waiting for the other trustees. Come back to this page when the committee is ready, to store your key '
       + 'share in your key file (step 4).', desk(form));
     return;
   }
-  say('The committee is ready. Recomputing the joint key from every ceremony message and deriving your key share…');
-  const all = await api(form, 'GET', `${form.dataset.stateUrl}?all_shares=1`);
-  const stored = await dg.confirm(all, secrets, passphrase);
-  if (!stored.keyFile) {
+  if (step.stage === 'done') {
     say('Your key share is already in this key file. Nothing to do.', desk(form));
     return;
   }
-  offerKeyFile(form, stored.keyFile);
+  offerKeyFile(form, step.keyFile);
   $('trustee-saved').closest('label').hidden = true;
   $('trustee-send').hidden = true;
-  say('Your key share is in the updated key file: download it and keep it (with a copy on a separate medium). '
+  say(`The committee is ready (election key ${step.electionKey}, recomputed here from the ceremony messages). `
+    + 'Your key share is in the updated key file: download it and keep it, with a copy on a separate medium. '
     + 'It is needed to count every election of this committee. Nothing was sent.');
 }
 
 async function decryptStep(form, secrets, progress) {
   say('Fetching the election\'s tally from the site…');
-  let tally = await api(form, 'GET', form.dataset.tallyUrl);
-  const status = tally.election.state;
+  let state = await api(form, 'GET', form.dataset.tallyUrl);
+  const status = state.election.state;
   if (status === 'open') throw new Refusal('This election has not been closed yet: there is no tally to decrypt.');
   if (status === 'cancelled') throw new Refusal('This election was closed uncounted: there is nothing to decrypt.');
   say('Reading every ballot on the public board…');
   const board = await boardEntries(form);
-  if (!tally.me.submitted && status === 'tallying') {
-    say(`Checking the proofs of the ballots on the board and recomputing the encrypted tally (${board.length} `
-      + 'entries); this can take a while…');
-    const decrypted = await dg.decrypt({ state: tally, tally, board }, secrets);
-    say('The encrypted tally is the sum of the counted ballots on the board. Sending your partial decryptions…');
+  say(`Checking the proofs of the counted ballots and recomputing the encrypted tally (${board.length} board `
+    + 'entries); this can take a while…');
+  const decrypted = await dg.decrypt({ state, board }, secrets);
+  say(`The encrypted tally is the sum of the ${decrypted.checked.ballots} counted ballot(s) on the board `
+    + '(recomputed here).');
+  if (decrypted.payload) {
+    say('Sending your partial decryptions…');
     progress.sent = true;
-    tally = await api(form, 'POST', form.dataset.decryptionUrl, decrypted.payload);
+    state = await api(form, 'POST', form.dataset.decryptionUrl, decrypted.payload);
     say('Your partial decryptions are posted.');
   }
-  if (tally.election.state !== 'decided') {
-    const waiting = tally.election.threshold - Object.keys(tally.shares).length;
-    say(`Waiting for ${waiting} more trustee(s). Come back to this page once the result is decided, to co-sign it.`,
-      desk(form));
+  const signing = await dg.signResult({ state, board, tally: decrypted.tally }, secrets);
+  const result = form.dataset.resultUrl ? { href: form.dataset.resultUrl, text: 'The result' } : undefined;
+  if (signing.stage === 'waiting') {
+    say(`Waiting for ${signing.waitingFor} more trustee(s). Come back to this page once the result is decided, to `
+      + 'co-sign it.', desk(form));
     return;
   }
-  if (!tally.me.submitted) {
-    say('Other trustees decrypted this election; only they sign its result.', { href: form.dataset.resultUrl, text: 'The result' });
+  say(`Result checked here from the posted decryptions: totals ${JSON.stringify(signing.result.totals)}, turnout `
+    + `${signing.result.turnout} of ${signing.result.roll_size}.`);
+  if (signing.stage === 'not-a-decryptor') {
+    say('Other trustees decrypted this election; only they sign its result.', result);
     return;
   }
-  if (tally.me.signed) {
-    say('You have signed this result already.', { href: form.dataset.resultUrl, text: 'The result' });
+  if (signing.stage === 'signed') {
+    say('You have signed this result already.', result);
     return;
   }
-  say('Combining the posted decryptions here and checking the result…');
-  const signed = await dg.signResult({ state: tally, tally, board }, secrets);
+  say('Sending your signature…');
   progress.sent = true;
-  const answer = await api(form, 'POST', form.dataset.signatureUrl, signed.payload);
-  say(`Result checked and co-signed; the certificate now has the signatures of trustee(s) `
-    + `${answer.certificate.signers.join(', ')}.`, { href: form.dataset.resultUrl, text: 'The result' });
+  const answer = await api(form, 'POST', form.dataset.signatureUrl, signing.payload);
+  say(`Result co-signed; the certificate now has the signatures of trustee(s) ${answer.certificate.signers.join(', ')}.`,
+    result);
 }
 
 async function keygenStep(form) {
