@@ -1,0 +1,254 @@
+"""The verifier's one pass over the board, on all cores: every leaf's hash, every receipt signature,
+every ballot's tracking code and proofs, every audited ballot's reveal, and the homomorphic sums of
+the counted ballots, each ballot decoded once (docs/record-spec.md, "Running the reference verifier").
+
+PURE: stdlib and the pure ``voting`` modules only (``dataguild-verify`` imports it).
+
+Leaves travel to worker processes in chunks as their JSON; each worker checks its chunk with one
+random linear combination for the ballot proofs (``BatchVerifier``) and one for the BIP-340 receipt
+signatures (BIP-340's batch verification: ``s·G − e·P − R == 0`` with R lifted from r, even y), and
+bisects a chunk that fails to name the bad ballot and, inside it, the failing proof.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from voting import record
+from voting.crypto.ballot import (
+    EncryptedBallot,
+    QuestionSpec,
+    ballot_relation_groups,
+    check_audited_ballot,
+)
+from voting.crypto.batch import BatchVerifier, Relation, relations_hold
+from voting.crypto.elgamal import Ciphertext, ElectionKey, sum_ciphertexts
+from voting.crypto.errors import CryptoError
+from voting.crypto.group import G, N, P, Point, lift_x
+
+_UNCOMPRESSED = re.compile(r"04[0-9a-f]{128}")
+CHUNK = 100
+
+
+@dataclass(frozen=True)
+class PassContext:
+    """What every worker needs besides the leaves (sent once per worker)."""
+
+    election_id: int
+    fingerprint: str
+    secrecy: str
+    receipt_key: str
+    specs: tuple[QuestionSpec, ...] | None        # None: the manifest's questions did not decode
+    election_key: bytes | None                    # secret elections: the SEC1 election key
+    counted: frozenset[int] = frozenset()          # leaf indexes whose ballots count
+
+
+@dataclass
+class PassResult:
+    leaves: list[str] = field(default_factory=list)
+    receipts: list[str] = field(default_factory=list)
+    ballots: list[str] = field(default_factory=list)
+    audits: list[str] = field(default_factory=list)
+    undecodable: set[int] = field(default_factory=set)
+    sums: list[list[Ciphertext]] | None = None      # per question and option, over the counted ballots
+    ballots_checked: int = 0
+    proofs_checked: int = 0
+    audits_checked: int = 0
+    receipts_checked: int = 0
+
+
+def compressed(value: Any) -> Any:
+    """``value`` with every uncompressed SEC1 point (``04``+x+y hex) rewritten compressed (what hashes see)."""
+    if isinstance(value, str) and len(value) == 130 and _UNCOMPRESSED.fullmatch(value):
+        return ("03" if int(value[-1], 16) & 1 else "02") + value[2:66]
+    if isinstance(value, dict):
+        return {k: compressed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [compressed(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------- receipts (BIP-340 batch)
+
+def _x_only_point(x_hex: bytes) -> Point:
+    x = int.from_bytes(x_hex, "big")
+    if x >= P:
+        raise ValueError("x is not below p")
+    y = lift_x(x)
+    return Point(x, y if y % 2 == 0 else P - y)
+
+
+def receipt_relation(public: Point, public_bytes: bytes, message: bytes, signature_hex: object) -> Relation:
+    """BIP-340 verification as one linear relation; raises ``ValueError`` on a malformed signature."""
+    if not isinstance(signature_hex, str) or not re.fullmatch(r"[0-9a-f]{128}", signature_hex):
+        raise ValueError("the signature is not 128 lowercase hex characters")
+    sig = bytes.fromhex(signature_hex)
+    r_point = _x_only_point(sig[:32])
+    s = int.from_bytes(sig[32:], "big")
+    if s >= N:
+        raise ValueError("s is not below the group order")
+    tag = hashlib.sha256(b"BIP0340/challenge").digest()
+    e = int.from_bytes(hashlib.sha256(tag + tag + sig[:32] + public_bytes + message).digest(), "big") % N
+    return Relation(((s, G), (N - e, public), (N - 1, r_point)))
+
+
+# ---------------------------------------------------------------- one chunk
+
+_CTX: PassContext | None = None
+
+
+def _init(ctx: PassContext) -> None:
+    global _CTX  # noqa: PLW0603 - one context per worker process
+    _CTX = ctx
+
+
+def _payload_ballot(kind: str, payload: Mapping[str, Any]) -> object:
+    return payload.get("ballot") if kind == "audited" else payload
+
+
+def check_chunk(entries: Sequence[Mapping[str, Any]]) -> PassResult:
+    """Check ``entries`` (board entries as in the record) against the context set by :func:`_init`."""
+    ctx = _CTX
+    assert ctx is not None
+    out = PassResult()
+    key = ElectionKey(Point.from_bytes(ctx.election_key)) if ctx.election_key else None
+    fingerprint = bytes.fromhex(ctx.fingerprint)
+    try:
+        receipt_public = _x_only_point(bytes.fromhex(ctx.receipt_key))
+    except ValueError:
+        receipt_public = None
+    proofs, receipts = BatchVerifier(), BatchVerifier()
+    groups: dict[str, list[tuple[str, list[Relation]]]] = {}
+    columns: list[list[list[Ciphertext]]] | None = (
+        [[[] for _ in spec.options] for spec in ctx.specs] if ctx.specs is not None else None)
+    for entry in entries:
+        i, kind, payload = entry["leaf_index"], entry["kind"], entry["payload"]
+        ballot = None
+        if ctx.secrecy == "secret":
+            try:
+                ballot = EncryptedBallot.from_json(_payload_ballot(kind, payload))
+            except CryptoError as exc:
+                out.ballots.append(f"ballot {i}: does not decode: {exc}")
+                out.undecodable.add(i)
+        hashed = compressed(payload)
+        try:
+            leaf_hash = record.leaf_hash_hex(fingerprint=ctx.fingerprint, leaf_index=i, kind=kind,
+                                             alias=entry["alias"], tracking_code=entry["tracking_code"],
+                                             cast_at=entry["cast_at"], payload=hashed)
+            if leaf_hash != entry["leaf_hash"]:
+                out.leaves.append(f"leaf {i}: the leaf hash does not match the entry (recomputed {leaf_hash[:16]}…)")
+        except CryptoError as exc:
+            out.leaves.append(f"leaf {i}: cannot be hashed: {exc}")
+        out.receipts_checked += 1
+        try:
+            if receipt_public is None:
+                raise ValueError("the receipt key is not an x-only secp256k1 key")
+            message = record.receipt_message(
+                election_id=ctx.election_id, fingerprint=ctx.fingerprint, leaf_index=i, kind=kind,
+                tracking_code=entry["tracking_code"], cast_at=entry["cast_at"], leaf_hash=entry["leaf_hash"],
+                server_public_key=ctx.receipt_key)
+            receipts.add(str(i), [receipt_relation(receipt_public, bytes.fromhex(ctx.receipt_key), message,
+                                                   entry["receipt_signature"])])
+        except (ValueError, CryptoError) as exc:
+            out.receipts.append(f"leaf {i}: receipt signature is malformed: {exc}")
+        if ballot is not None and key is not None and ctx.specs is not None:
+            out.ballots_checked += 1
+            if ballot.tracking_code() != entry["tracking_code"]:
+                out.ballots.append(f"ballot {i}: the tracking code is not the ballot's")
+            try:
+                labelled = ballot_relation_groups(ballot, ctx.specs, key, fingerprint)
+                groups[str(i)] = labelled
+                proofs.add(str(i), [r for _, rels in labelled for r in rels])
+                out.proofs_checked += len(labelled)
+            except CryptoError as exc:
+                text = str(exc)
+                prefix = f"ballot {ballot.ballot_ref}"
+                text = text[len(prefix):].lstrip(": ") if text.startswith(prefix) else text
+                out.ballots.append(f"ballot {i} {text}" if text.startswith("question") else f"ballot {i}: {text}")
+                out.undecodable.add(i)
+            if kind == "audited":
+                out.audits_checked += 1
+                try:
+                    check_audited_ballot(ballot, payload.get("reveal"), key)
+                except CryptoError as exc:
+                    out.audits.append(f"audited ballot {i}: {exc}")
+            elif i in ctx.counted and columns is not None and i not in out.undecodable:
+                for q, answer in enumerate(ballot.answers):
+                    for o, ct in enumerate(answer.tally_ciphertexts()):
+                        if q < len(columns) and o < len(columns[q]):
+                            columns[q][o].append(ct)
+        elif ctx.secrecy == "open" and ctx.specs is not None:
+            out.ballots_checked += 1
+            _check_open_choices(ctx.specs, i, payload, out)
+    for label in proofs.find_bad():
+        bad = [name for name, rels in groups[label] if not relations_hold(rels)] or ["a proof"]
+        out.ballots.extend(f"ballot {label} {name}: proof does not verify" for name in bad)
+    out.receipts.extend(f"leaf {label}: receipt signature does not verify" for label in receipts.find_bad())
+    if columns is not None and any(cts for row in columns for cts in row):
+        out.sums = [[sum_ciphertexts(cts) if cts else None for cts in row] for row in columns]  # type: ignore[misc]
+    return out
+
+
+def _check_open_choices(specs: Sequence[QuestionSpec], i: int, payload: Mapping[str, Any], out: PassResult) -> None:
+    choices = payload.get("choices")
+    if not isinstance(choices, list) or len(choices) != len(specs):
+        out.ballots.append(f"ballot {i}: choices must be one list per question ({len(specs)})")
+        out.undecodable.add(i)
+        return
+    for q, (spec, values) in enumerate(zip(specs, choices, strict=True)):
+        try:
+            spec.check_choices(values if isinstance(values, list) else [], f"ballot {i} question {q}")
+        except CryptoError as exc:
+            out.ballots.append(str(exc))
+            out.undecodable.add(i)
+
+
+# ---------------------------------------------------------------- the whole board
+
+def _merge(total: PassResult, part: PassResult) -> None:
+    for name in ("leaves", "receipts", "ballots", "audits"):
+        getattr(total, name).extend(getattr(part, name))
+    total.undecodable |= part.undecodable
+    for name in ("ballots_checked", "proofs_checked", "audits_checked", "receipts_checked"):
+        setattr(total, name, getattr(total, name) + getattr(part, name))
+    if part.sums is not None:
+        if total.sums is None:
+            total.sums = part.sums
+        else:
+            total.sums = [[a if b is None else b if a is None else a + b for a, b in zip(r1, r2, strict=True)]
+                          for r1, r2 in zip(total.sums, part.sums, strict=True)]
+
+
+def check_board(ctx: PassContext, board: Sequence[Mapping[str, Any]], *, workers: int | None = None,
+                progress: Callable[[int, int], None] | None = None) -> PassResult:
+    """Check every entry of ``board``; ``progress(done, total)`` after each chunk."""
+    workers = max(1, workers or os.cpu_count() or 1)
+    chunks = [list(board[i:i + CHUNK]) for i in range(0, len(board), CHUNK)]
+    total = PassResult()
+    done = 0
+    if workers == 1 or len(chunks) < 2:
+        _init(ctx)
+        results = map(check_chunk, chunks)
+        for chunk, part in zip(chunks, results, strict=True):
+            _merge(total, part)
+            done += len(chunk)
+            if progress:
+                progress(done, len(board))
+    else:
+        # fork: workers inherit the arithmetic backend and the warm fixed-base tables.
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
+                                 initargs=(ctx,)) as pool:
+            for chunk, part in zip(chunks, pool.map(check_chunk, chunks), strict=True):
+                _merge(total, part)
+                done += len(chunk)
+                if progress:
+                    progress(done, len(board))
+    return total
