@@ -1,0 +1,107 @@
+"""The record test vectors (docs/record-vectors/): one real record and its hashes worked through.
+
+``write_vectors`` (run by ``python -m tests.voting.record_scenarios``) writes ``record.json`` (the
+canonical record of a decided 2-of-3 secret election with an audited and a superseded ballot) and
+``expected.json`` (:func:`worked`: every intermediate byte string and hash a verifier computes, for
+one example of each kind). ``tests/voting/test_record_vectors.py`` recomputes ``expected.json``
+from ``record.json`` with the current code, so the vectors fail the tests the moment they no longer
+match it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from voting import election_record as er
+from voting import record, tally
+from voting.crypto import merkle
+from voting.crypto.ballot import EncryptedBallot
+from voting.crypto.hashing import encode
+from voting.crypto.merkle import SignedTreeHead
+
+VECTORS = Path(__file__).resolve().parents[2] / "docs" / "record-vectors"
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8")
+
+
+def _leaf(rec: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    fields = er.leaf_fields(rec, entry)
+    payload_bytes = record.canonical_bytes(fields["payload"])
+    document = record.leaf_document(**fields)
+    leaf_bytes = record.canonical_bytes(document)
+    receipt = er.receipt_of(rec, entry)
+    receipt_doc = {k: v for k, v in receipt.to_json().items() if k != "signature"}
+    out = {
+        "leaf_index": entry["leaf_index"], "kind": entry["kind"],
+        "payload_compressed_canonical": _text(payload_bytes),
+        "payload_hash": hashlib.sha256(payload_bytes).hexdigest(),
+        "leaf_document_canonical": _text(leaf_bytes),
+        "leaf_hash": merkle.leaf_hash(leaf_bytes).hex(),
+        "receipt_document_canonical": _text(record.canonical_bytes(receipt_doc)),
+        "receipt_message": receipt.message().hex(),
+        "receipt_signature": receipt.signature,
+    }
+    ballot_json = fields["payload"]["ballot"] if entry["kind"] == "audited" else fields["payload"]
+    if rec["manifest"]["secrecy"] == "secret":
+        ballot = EncryptedBallot.from_json(ballot_json)
+        encoded = encode(*ballot.canonical_items())
+        out["tracking_code_input"] = encoded.hex()
+        out["tracking_code"] = hashlib.sha256(encoded).hexdigest()
+    return out
+
+
+def worked(rec: dict[str, Any]) -> dict[str, Any]:
+    """Every hash of the record worked through, from the record alone (pure functions only)."""
+    manifest_bytes = record.canonical_bytes(rec["manifest"])
+    roll_bytes = record.canonical_bytes(sorted(rec["roll"]))
+    hashes = [bytes.fromhex(e["leaf_hash"]) for e in rec["board"]]
+    log = merkle.MerkleLog()
+    for h in hashes:
+        log.append_hash(h)
+    head = rec["tree_heads"][-1]
+    head_message = SignedTreeHead.signed_message(bytes.fromhex(rec["fingerprint"]), head["size"],
+                                                 bytes.fromhex(head["root"]), head["timestamp"])
+    first_cast = next(e for e in rec["board"] if e["kind"] == "cast")
+    audited = next(e for e in rec["board"] if e["kind"] == "audited")
+    result_message = tally.result_message(rec["result"])
+    counted = tally.counted_leaves(er.board_leaves(rec))
+    outcome = rec["outcome"]
+    return {
+        "record_sha256": er.record_digest(rec),
+        "manifest_canonical": _text(manifest_bytes),
+        "fingerprint": hashlib.sha256(manifest_bytes).hexdigest(),
+        "roll_canonical": _text(roll_bytes),
+        "roll_hash": hashlib.sha256(roll_bytes).hexdigest(),
+        "leaves": [_leaf(rec, first_cast), _leaf(rec, audited)],
+        "tree": {
+            "leaf_hashes": [h.hex() for h in hashes],
+            "node_0_1": merkle.node_hash(hashes[0], hashes[1]).hex(),
+            "roots_by_size": {str(size): log.root(size).hex() for size in range(len(hashes) + 1)},
+            "final_head": {"size": head["size"], "root": head["root"], "timestamp": head["timestamp"],
+                           "signed_message": head_message.hex(), "signature": head["signature"],
+                           "signing_key": head["signing_key"]},
+        },
+        "counted_leaves": [leaf.leaf_index for leaf in counted],
+        "superseded": {str(e["leaf_index"]): e["superseded_by"] for e in rec["board"]
+                       if e["superseded_by"] is not None},
+        "decryption_position_q0_o0": encode(*tally.position(rec["fingerprint"], 0, 0)).hex(),
+        "result_message_canonical": _text(result_message),
+        "result_hash": hashlib.sha256(result_message).hexdigest(),
+        "certificate": {"signers": rec["certificate"]["signers"], "signature": rec["certificate"]["signature"]},
+        "outcome": {"inputs": er.outcome_inputs(rec["manifest"], rec["result"], outcome["rule"]["alternatives"]),
+                    "decided": list(er.decide(outcome["rule"], outcome["inputs"]))},
+    }
+
+
+def write_vectors(session: Any, election: Any, out: Path = VECTORS) -> None:
+    from voting import record_export
+
+    rec = record_export.election_record(session, election)
+    data = er.record_bytes(rec)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "record.json").write_bytes(data)
+    (out / "expected.json").write_bytes(record.canonical_bytes(worked(er.record_from_bytes(data))) + b"\n")
