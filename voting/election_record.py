@@ -62,6 +62,8 @@ RULE_KEYS = ("kind", "constitution_version", "constitution_snapshot_hash", "quor
 CHECKS = ("format", "manifest", "keys", "roll", "committee", "board.leaves", "board.receipts", "board.heads",
           "board.supersession", "ballots", "audits", "tally", "decryptions", "result", "certificate", "outcome")
 OUTCOME_STATES = ("adopted", "rejected", "no_quorum")
+#: The options of a quadratic ballot on a single decision (``voting.elections.SINGLE_DECISION_OPTIONS``).
+SINGLE_DECISION_OPTIONS = ("for", "against")
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
@@ -252,17 +254,22 @@ def board_leaves(rec: Mapping[str, Any]) -> list[tally_mod.BoardLeaf]:
 # ---------------------------------------------------------------- the outcome rule
 
 def outcome_inputs(manifest: Mapping[str, Any], result: Mapping[str, Any], alternatives: int) -> dict[str, Any]:
-    """What the constitution's rule reads, from the result (docs/record-spec.md §5.10; the same mapping
-    as ``voting.results.vote_result``): ``electorate_size``, ``turnout``, ``yes``, ``no``, ``abstain``,
-    ``scores``. Alternatives: the first question's totals are the scores; quadratic yes/no: with S the
-    net votes for, yes = max(S, 0), no = max(-S, 0); otherwise the totals of the options named
-    "yes", "no", "abstain" (0 for an option that is missing)."""
+    """What the constitution's rule reads, from the result (docs/record-spec.md "The outcome"; the
+    same mapping as ``voting.results.vote_result``): ``electorate_size``, ``turnout``, ``yes``, ``no``,
+    ``abstain``, ``scores``, from the first question's totals, in this order of cases:
+    alternatives (``alternatives >= 2``): the totals are the scores; options exactly
+    ``["for", "against"]`` (a quadratic single decision): yes, no = the two totals; a quadratic
+    method or question otherwise (elections opened before 2026-12-01: one net option S):
+    yes = max(S, 0), no = max(-S, 0); otherwise the totals of the options named "yes", "no",
+    "abstain" (0 for an option that is missing)."""
     totals = [int(t) for t in result["totals"][0]]
     inputs: dict[str, Any] = {"electorate_size": int(result["roll_size"]), "turnout": int(result["turnout"]),
                               "yes": 0, "no": 0, "abstain": 0, "scores": []}
     question = manifest["questions"][0]
     if alternatives >= 2:
         inputs["scores"] = totals
+    elif tuple(question["options"]) == SINGLE_DECISION_OPTIONS:
+        inputs["yes"], inputs["no"] = totals[0], totals[1]
     elif manifest["method"] == "quadratic" or question.get("kind") == "quadratic":
         inputs["yes"], inputs["no"] = max(totals[0], 0), max(-totals[0], 0)
     else:

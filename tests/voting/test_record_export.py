@@ -307,3 +307,29 @@ def test_build_record_refuses_parts_that_do_not_hang_together(db_session):
     ]:
         with pytest.raises(er.RecordError, match=message):
             er.build_record(**{**parts, **change})
+
+
+@pytest.mark.parametrize(("method", "alternatives", "totals"), [
+    ("one_member_one_vote", [], [3, 1, 2]),
+    ("one_member_one_vote", ["A", "B", "C"], [1, 4, 0]),
+    ("quadratic", [], [7, 9]),
+    ("quadratic", ["A", "B"], [-3, 5]),
+])
+def test_outcome_inputs_map_totals_like_the_site(method, alternatives, totals):
+    """election_record.outcome_inputs restates voting.results.vote_result for every kind of ballot
+    (and the legacy single net quadratic option)."""
+    from voting.crypto.ballot import QuadraticQuestion
+    from voting.elections import questions_for
+    from voting.results import vote_result
+
+    cases = [questions_for("data_use_rule", method, alternatives, 100)]
+    if method == "quadratic" and not alternatives:
+        cases.append([QuadraticQuestion(("for",), 100, allow_negative=True)])  # elections before 2026-12-01
+    for specs in cases:
+        row = totals[:len(specs[0].options)]
+        document = {"totals": [row], "turnout": 5, "roll_size": 9}
+        manifest = {"method": method, "questions": [spec.to_json() for spec in specs]}
+        site = vote_result(election_id=1, method=method, specs=specs, alternatives=len(alternatives),
+                           document=document, record_hash="0" * 64).to_json()
+        mine = er.outcome_inputs(manifest, document, len(alternatives))
+        assert mine == {key: site[key] for key in mine}, specs
