@@ -476,7 +476,7 @@ def test_a_trustee_runs_every_step_in_a_real_browser(app, db_session, steward, t
         page.click("#trustee-run")
         error = page.locator("#trustee-error")
         error.wait_for(state="visible", timeout=60_000)
-        assert "Nothing was sent to the site." in error.inner_text()
+        assert error.inner_text() == "This passphrase does not open the key file. Nothing was sent to the site."
         assert count_rows(db_session, CommitteeTrustee, CommitteeTrustee.announced_at.is_not(None)) == 0
 
         key1 = _run_step(page, f"{base}/trustee/committees/{cid}/announce", key0, tmp_path, "key1.json", saves=True,
