@@ -227,18 +227,19 @@ def _merge(total: PassResult, part: PassResult) -> None:
 
 
 def check_board(ctx: PassContext, board: Sequence[Mapping[str, Any]], *, workers: int | None = None,
-                progress: Callable[[int, int], None] | None = None) -> PassResult:
-    """Check every entry of ``board``; ``progress(done, total)`` after each chunk."""
+                progress: Callable[[int, int], None] | None = None, chunk: int = CHUNK) -> PassResult:
+    """Check every entry of ``board`` in chunks of ``chunk`` leaves on ``workers`` processes (default:
+    all cores); ``progress(done, total)`` after each chunk."""
     workers = max(1, workers or os.cpu_count() or 1)
-    chunks = [list(board[i:i + CHUNK]) for i in range(0, len(board), CHUNK)]
+    chunks = [list(board[i:i + chunk]) for i in range(0, len(board), chunk)]
     total = PassResult()
     done = 0
     if workers == 1 or len(chunks) < 2:
         _init(ctx)
         results = map(check_chunk, chunks)
-        for chunk, part in zip(chunks, results, strict=True):
+        for items, part in zip(chunks, results, strict=True):
             _merge(total, part)
-            done += len(chunk)
+            done += len(items)
             if progress:
                 progress(done, len(board))
     else:
@@ -246,9 +247,9 @@ def check_board(ctx: PassContext, board: Sequence[Mapping[str, Any]], *, workers
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init,
                                  initargs=(ctx,)) as pool:
-            for chunk, part in zip(chunks, pool.map(check_chunk, chunks), strict=True):
+            for items, part in zip(chunks, pool.map(check_chunk, chunks), strict=True):
                 _merge(total, part)
-                done += len(chunk)
+                done += len(items)
                 if progress:
                     progress(done, len(board))
     return total

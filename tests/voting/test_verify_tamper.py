@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.voting.verify_helpers import build_records, check, run_verify
+from tests.voting.verify_helpers import cached_records, check, run_verify
 from voting import election_record as er
 from voting import tally
 from voting.verify_ballots import PassContext, check_board
@@ -21,7 +21,7 @@ from voting.verify_ballots import PassContext, check_board
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return build_records(tmp_path_factory.mktemp("verify-records"))
+    return cached_records(tmp_path_factory.getbasetemp())
 
 
 @pytest.fixture

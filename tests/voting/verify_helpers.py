@@ -76,6 +76,18 @@ def build_records(tmp: Path) -> dict[str, Any]:
     return out
 
 
+def cached_records(base: Path) -> dict[str, Any]:
+    """:func:`build_records`, once per test session (kept as JSON under pytest's base temp dir)."""
+    cache = base / "verify-records.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    work = base / "verify-records"
+    work.mkdir(exist_ok=True)
+    records = build_records(work)
+    cache.write_text(json.dumps(records))
+    return records
+
+
 def run_verify(rec: dict[str, Any], tmp: Path, *extra: str) -> tuple[int, dict[str, Any]]:
     """Run the verifier in this process on ``rec`` (written to a file); returns (exit code, --json output)."""
     import contextlib
