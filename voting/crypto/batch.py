@@ -40,6 +40,15 @@ def _weight() -> int:
             return w
 
 
+def random_weights(count: int) -> list[int]:
+    """``count`` independent uniformly random nonzero 128-bit weights from the OS CSPRNG
+    (one read for all of them instead of one per weight; the same distribution as :func:`_weight`)."""
+    size = WEIGHT_BITS // 8
+    raw = secrets.token_bytes(size * count)
+    out = [int.from_bytes(raw[i:i + size], "big") for i in range(0, size * count, size)]
+    return [w or _weight() for w in out]
+
+
 def combine(relations: Iterable[Relation]) -> tuple[list[int], list[Point]]:
     """Weighted sum of relations with equal points merged: returns (scalars, points) for an MSM."""
     coeffs: dict[Point, int] = {}
@@ -100,3 +109,64 @@ class BatchVerifier:
         bad = self.find_bad()
         shown = ", ".join(bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
         raise InvalidProof(f"{len(bad)} proof(s) do not verify: {shown}")
+
+
+@dataclass(slots=True)
+class WeightedTerms:
+    """One item's relations, already multiplied by their random weights and merged: ``Σ`` over the
+    item's relations of ``w·relation`` equals ``Σ base_coeffs[i]·bases[i] + Σ scalars[j]·points[j]``,
+    where ``bases`` are the few points every item shares (G, the election key) and are merged
+    across items before the multi-scalar multiplication.
+
+    Built without intermediate :class:`Relation` objects by the proofs' ``weighted_terms`` methods
+    (see :func:`voting.crypto.ballot.ballot_weighted_terms`); the weights are fixed once drawn.
+    """
+
+    base_coeffs: tuple[int, ...]
+    scalars: list[int]
+    points: list[Point]
+
+
+def weighted_terms_hold(bases: Sequence[Point], items: Sequence[WeightedTerms]) -> bool:
+    """True iff the weighted sum of all items is the identity: one MSM over the items' terms plus
+    one merged term per shared base (a false relation survives with probability about 2^-128)."""
+    scalars: list[int] = []
+    points: list[Point] = []
+    merged = [0] * len(bases)
+    for item in items:
+        scalars += item.scalars
+        points += item.points
+        for i, c in enumerate(item.base_coeffs):
+            merged[i] += c
+    for base, c in zip(bases, merged, strict=True):
+        scalars.append(c % N)
+        points.append(base)
+    return multi_scalar_mult(scalars, points).is_identity
+
+
+def find_bad_weighted(bases: Sequence[Point], items: Sequence[tuple[str, WeightedTerms]], *,
+                      known_bad: bool = False) -> list[str]:
+    """Labels of the items whose terms do not sum to the identity, by bisection (``[]`` if all hold).
+
+    The weights drawn when the terms were built are reused for every subset: they were drawn after
+    the relations were fixed, so a subset containing a false relation still sums to the identity
+    with probability at most about 2^-128 each time (union bound over the ~2·log2(n) subsets
+    checked per bad item). ``known_bad``: the caller has just seen the whole set fail.
+    """
+    bad: list[str] = []
+    stack: list[tuple[Sequence[tuple[str, WeightedTerms]], bool]] = [(items, known_bad)] if items else []
+    while stack:
+        chunk, failed = stack.pop()
+        if not failed and weighted_terms_hold(bases, [t for _, t in chunk]):
+            continue
+        if len(chunk) == 1:
+            bad.append(chunk[0][0])
+            continue
+        mid = len(chunk) // 2
+        left, right = chunk[:mid], chunk[mid:]
+        if weighted_terms_hold(bases, [t for _, t in left]):
+            stack.append((right, True))  # the whole failed and its left half holds
+        else:
+            stack.append((right, False))
+            stack.append((left, True))
+    return bad

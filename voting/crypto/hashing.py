@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from functools import lru_cache
 
 from .group import GROUP_NAME, N, Point
 
@@ -35,6 +36,7 @@ _TAG_BYTES, _TAG_STR, _TAG_INT, _TAG_POINT, _TAG_SEQ = 1, 2, 3, 4, 5
 Encodable = bytes | str | int | Point | Sequence["Encodable"]
 
 
+@lru_cache(maxsize=256)
 def dst(purpose: str) -> bytes:
     """Domain-separation tag for one use, e.g. ``dst("proof/disjunctive")``.
 
@@ -50,7 +52,44 @@ def _frame(tag: int, payload: bytes) -> bytes:
     return bytes([tag]) + len(payload).to_bytes(4, "big") + payload
 
 
-def encode_item(item: Encodable) -> bytes:
+# Frame headers of a point's encoding, indexed by y's parity (tag, length 33, SEC1 prefix).
+_POINT_HEAD = (b"\x04\x00\x00\x00\x21\x02", b"\x04\x00\x00\x00\x21\x03")
+_IDENTITY_ITEM = b"\x04\x00\x00\x00\x01\x00"
+
+
+def _encode_into(item: Encodable, out: list[bytes]) -> None:
+    """Append the encoding of ``item`` to ``out``.
+
+    The common types are dispatched on their exact type first (the challenge of every proof of
+    every ballot goes through here, so this is on the verifier's hot path); anything else —
+    subclasses, booleans, unsupported types — takes the general path of :func:`_encode_slow`.
+    """
+    t = type(item)
+    if t is Point:
+        x = item.x  # type: ignore[union-attr]
+        if x is None:
+            out.append(_IDENTITY_ITEM)
+        else:
+            out.append(_POINT_HEAD[item.y & 1] + x.to_bytes(32, "big"))  # type: ignore[union-attr,operator]
+    elif t is list or t is tuple:
+        sub: list[bytes] = []
+        for x in item:  # type: ignore[union-attr]
+            _encode_into(x, sub)
+        payload = b"".join(sub)
+        out.append(b"\x05" + len(payload).to_bytes(4, "big") + payload)
+    elif t is int:
+        length = max(1, (item.bit_length() + 8) // 8)  # type: ignore[union-attr]
+        out.append(b"\x03" + length.to_bytes(4, "big") + item.to_bytes(length, "big", signed=True))  # type: ignore[union-attr]
+    elif t is str:
+        raw = item.encode("utf-8")  # type: ignore[union-attr]
+        out.append(b"\x02" + len(raw).to_bytes(4, "big") + raw)
+    elif t is bytes:
+        out.append(b"\x01" + len(item).to_bytes(4, "big") + item)  # type: ignore[arg-type,operator]
+    else:
+        out.append(_encode_slow(item))
+
+
+def _encode_slow(item: Encodable) -> bytes:
     if isinstance(item, Point):
         payload = b"\x00" if item.is_identity else item.to_bytes()
         return _frame(_TAG_POINT, payload)
@@ -68,8 +107,17 @@ def encode_item(item: Encodable) -> bytes:
     raise TypeError(f"cannot encode {type(item).__name__}")
 
 
+def encode_item(item: Encodable) -> bytes:
+    out: list[bytes] = []
+    _encode_into(item, out)
+    return out[0]
+
+
 def encode(*items: Encodable) -> bytes:
-    return b"".join(encode_item(x) for x in items)
+    out: list[bytes] = []
+    for x in items:
+        _encode_into(x, out)
+    return b"".join(out)
 
 
 def sha256(data: bytes) -> bytes:
@@ -88,9 +136,10 @@ def expand_message_xmd(msg: bytes, dst_tag: bytes, len_in_bytes: int) -> bytes:
     b0 = hashlib.sha256(z_pad + msg + l_i_b_str + b"\x00" + dst_prime).digest()
     b_prev = hashlib.sha256(b0 + b"\x01" + dst_prime).digest()
     out = [b_prev]
+    b0_int = int.from_bytes(b0, "big")
     for i in range(2, ell + 1):
-        b_prev = hashlib.sha256(bytes(x ^ y for x, y in zip(b0, b_prev, strict=True))
-                                + bytes([i]) + dst_prime).digest()
+        xored = (b0_int ^ int.from_bytes(b_prev, "big")).to_bytes(32, "big")
+        b_prev = hashlib.sha256(xored + bytes([i]) + dst_prime).digest()
         out.append(b_prev)
     return b"".join(out)[:len_in_bytes]
 
@@ -101,13 +150,21 @@ def hash_to_scalar(dst_tag: bytes, *items: Encodable) -> int:
     return int.from_bytes(uniform, "big") % N
 
 
+@lru_cache(maxsize=64)
+def _challenge_prefix(fingerprint: bytes) -> bytes:
+    return encode(PROTOCOL_VERSION, GROUP_NAME, fingerprint)
+
+
 def challenge(purpose: str, fingerprint: bytes, position: Sequence[Encodable],
               statement: Sequence[Encodable], commitments: Sequence[Encodable]) -> int:
     """The strong Fiat–Shamir challenge every proof uses.
 
     Hashes protocol version, group, election fingerprint, position (e.g. ballot reference,
     question index, option index), the whole statement and all commitments, under the
-    proof type's own domain tag.
+    proof type's own domain tag: ``hash_to_scalar(dst(purpose), PROTOCOL_VERSION, GROUP_NAME,
+    fingerprint, list(position), list(statement), list(commitments))``.
     """
-    return hash_to_scalar(dst(purpose), PROTOCOL_VERSION, GROUP_NAME, fingerprint,
-                          list(position), list(statement), list(commitments))
+    prefix = _challenge_prefix(fingerprint) if type(fingerprint) is bytes else encode(
+        PROTOCOL_VERSION, GROUP_NAME, fingerprint)
+    msg = prefix + encode(list(position), list(statement), list(commitments))
+    return int.from_bytes(expand_message_xmd(msg, dst(purpose), 48), "big") % N

@@ -180,6 +180,35 @@ def _disjunction_relations(key: ElectionKey, ct: Ciphertext, *, values: tuple[in
     return rels
 
 
+def _disjunction_terms(values: Sequence[int], commitments: Sequence[tuple[Point, Point]],
+                       chals: Sequence[int], resps: Sequence[int], weights: Sequence[int],
+                       scalars: list[int], points: list[Point]) -> tuple[int, int, int, int]:
+    """The relations of :func:`_disjunction_relations`, weighted and merged in one pass.
+
+    Branch ``j`` takes weights ``u = weights[2j]`` for (R1) and ``v = weights[2j+1]`` for (R2);
+    the commitment terms ``(−u, a_j)``, ``(−v, b_j)`` are appended to ``scalars``/``points`` and
+    the merged coefficients of G, K, A and B are returned (unreduced)::
+
+        G: Σ u·z + v·c·s      K: Σ v·z      A: −Σ u·c      B: −Σ v·c
+    """
+    g = k = ca = cb = 0
+    n = N
+    i = 0
+    for s, (a, b), c, z in zip(values, commitments, chals, resps, strict=True):
+        u = weights[i]
+        v = weights[i + 1]
+        i += 2
+        g += u * z + v * c * s
+        k += v * z
+        ca += u * c
+        cb += v * c
+        scalars.append(n - u)
+        points.append(a)
+        scalars.append(n - v)
+        points.append(b)
+    return g, k, -ca, -cb
+
+
 @dataclass(frozen=True, slots=True)
 class _DisjunctiveForm:
     """Shared storage and JSON of the set-membership and range proofs."""
@@ -244,15 +273,29 @@ class DisjunctiveProof(_DisjunctiveForm):
         return cls(*_prove_disjunction(cls.PURPOSE, cls.statement(key, ct, vals), key, r=r, m=m,
                                        values=vals, fingerprint=fingerprint, position=position, rng=rng))
 
-    def relations(self, key: ElectionKey, ct: Ciphertext, *, values: Sequence[int],
-                  fingerprint: bytes, position: Position) -> list[Relation]:
+    def _checked(self, key: ElectionKey, ct: Ciphertext, values: Sequence[int], fingerprint: bytes,
+                 position: Position) -> tuple[int, ...]:
         vals = check_values(values)
         self._check_branches(self.PURPOSE, len(vals))
         commitments = [list(ab) for ab in self.commitments]
         h = challenge(self.PURPOSE, fingerprint, position, self.statement(key, ct, vals), commitments)
         _check_hash(self.PURPOSE, h, self.challenges)
+        return vals
+
+    def relations(self, key: ElectionKey, ct: Ciphertext, *, values: Sequence[int],
+                  fingerprint: bytes, position: Position) -> list[Relation]:
+        vals = self._checked(key, ct, values, fingerprint, position)
         return _disjunction_relations(key, ct, values=vals, commitments=self.commitments,
                                       chals=self.challenges, resps=self.responses)
+
+    def weighted_terms(self, key: ElectionKey, ct: Ciphertext, *, values: Sequence[int], fingerprint: bytes,
+                       position: Position, weights: Sequence[int], scalars: list[int],
+                       points: list[Point]) -> tuple[int, int, int, int]:
+        """The same checks as :meth:`relations`, then its relations weighted by ``weights`` (two per
+        branch) and merged: commitment terms appended, coefficients of (G, K, A, B) returned."""
+        vals = self._checked(key, ct, values, fingerprint, position)
+        return _disjunction_terms(vals, self.commitments, self.challenges, self.responses, weights,
+                                  scalars, points)
 
     def verify(self, key: ElectionKey, ct: Ciphertext, *, values: Sequence[int],
                fingerprint: bytes, position: Position) -> None:
@@ -287,15 +330,28 @@ class RangeProof(_DisjunctiveForm):
         return cls(*_prove_disjunction(cls.PURPOSE, cls.statement(key, ct, low, high), key, r=r, m=m,
                                        values=vals, fingerprint=fingerprint, position=position, rng=rng))
 
-    def relations(self, key: ElectionKey, ct: Ciphertext, *, low: int, high: int,
-                  fingerprint: bytes, position: Position) -> list[Relation]:
+    def _checked(self, key: ElectionKey, ct: Ciphertext, low: int, high: int, fingerprint: bytes,
+                 position: Position) -> tuple[int, ...]:
         vals = check_range(low, high)
         self._check_branches(self.PURPOSE, len(vals))
         commitments = [list(ab) for ab in self.commitments]
         h = challenge(self.PURPOSE, fingerprint, position, self.statement(key, ct, low, high), commitments)
         _check_hash(self.PURPOSE, h, self.challenges)
+        return vals
+
+    def relations(self, key: ElectionKey, ct: Ciphertext, *, low: int, high: int,
+                  fingerprint: bytes, position: Position) -> list[Relation]:
+        vals = self._checked(key, ct, low, high, fingerprint, position)
         return _disjunction_relations(key, ct, values=vals, commitments=self.commitments,
                                       chals=self.challenges, resps=self.responses)
+
+    def weighted_terms(self, key: ElectionKey, ct: Ciphertext, *, low: int, high: int, fingerprint: bytes,
+                       position: Position, weights: Sequence[int], scalars: list[int],
+                       points: list[Point]) -> tuple[int, int, int, int]:
+        """As :meth:`DisjunctiveProof.weighted_terms` (two weights per branch)."""
+        vals = self._checked(key, ct, low, high, fingerprint, position)
+        return _disjunction_terms(vals, self.commitments, self.challenges, self.responses, weights,
+                                  scalars, points)
 
     def verify(self, key: ElectionKey, ct: Ciphertext, *, low: int, high: int,
                fingerprint: bytes, position: Position) -> None:
@@ -365,14 +421,43 @@ class QuadraticPairProof:
         resps[real] = ((w1 + chals[real] * r_v) % N, (w2 + chals[real] * r_sq) % N)
         return cls(tuple(commitments), tuple(chals), tuple(resps))
 
-    def relations(self, key: ElectionKey, ct_v: Ciphertext, ct_sq: Ciphertext, *, low: int, high: int,
-                  fingerprint: bytes, position: Position) -> list[Relation]:
+    def _checked(self, key: ElectionKey, ct_v: Ciphertext, ct_sq: Ciphertext, low: int, high: int,
+                 fingerprint: bytes, position: Position) -> tuple[int, ...]:
         vals = check_range(low, high)
         if not (len(self.commitments) == len(self.challenges) == len(self.responses) == len(vals)):
             raise InvalidProof(f"{self.PURPOSE}: expected {len(vals)} branches, got {len(self.commitments)}")
         h = challenge(self.PURPOSE, fingerprint, position, self.statement(key, ct_v, ct_sq, low, high),
                       [list(x) for x in self.commitments])
         _check_hash(self.PURPOSE, h, self.challenges)
+        return vals
+
+    def weighted_terms(self, key: ElectionKey, ct_v: Ciphertext, ct_sq: Ciphertext, *, low: int, high: int,
+                       fingerprint: bytes, position: Position, weights: Sequence[int], scalars: list[int],
+                       points: list[Point]) -> tuple[int, int, int, int, int, int]:
+        """The same checks as :meth:`relations`, then its four relations per branch weighted by
+        ``weights`` (four per branch) and merged: commitment terms appended, coefficients of
+        (G, K, A1, B1, A2, B2) returned (unreduced)."""
+        vals = self._checked(key, ct_v, ct_sq, low, high, fingerprint, position)
+        n = N
+        g = k = ca1 = cb1 = ca2 = cb2 = 0
+        i = 0
+        for j, (a1, b1, a2, b2), c, (z1, z2) in zip(vals, self.commitments, self.challenges,
+                                                    self.responses, strict=True):
+            u1, v1, u2, v2 = weights[i], weights[i + 1], weights[i + 2], weights[i + 3]
+            i += 4
+            g += u1 * z1 + v1 * c * j + u2 * z2 + v2 * c * j * j
+            k += v1 * z1 + v2 * z2
+            ca1 += u1 * c
+            cb1 += v1 * c
+            ca2 += u2 * c
+            cb2 += v2 * c
+            scalars += (n - u1, n - v1, n - u2, n - v2)
+            points += (a1, b1, a2, b2)
+        return g, k, -ca1, -cb1, -ca2, -cb2
+
+    def relations(self, key: ElectionKey, ct_v: Ciphertext, ct_sq: Ciphertext, *, low: int, high: int,
+                  fingerprint: bytes, position: Position) -> list[Relation]:
+        vals = self._checked(key, ct_v, ct_sq, low, high, fingerprint, position)
         g, k = G, key.point
         rels = []
         for j, (a1, b1, a2, b2), c, (z1, z2) in zip(vals, self.commitments, self.challenges,
