@@ -8,10 +8,16 @@ the skip into a failure."""
 from __future__ import annotations
 
 import copy
+import functools
+import html
+import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -399,3 +405,130 @@ def test_a_2_of_3_ceremony_count_and_certificate_with_browser_and_cli_trustees(c
     election = reload(db_session, Election, eid)
     tally.verify_certificate(election.manifest, election.result, election.result_certificate)
     print("\nJS timings (Node):", json.dumps({k: round(v) for k, v in TIMINGS.items()}))
+
+
+def test_a_bad_share_to_a_browser_trustee_is_complained_about_and_its_dealer_disqualified(client, db_session):
+    steward = make_member(db_session, "js-steward2@example.org", roles=("member", "steward"))
+    committee, seats = appoint(db_session, steward, 3, 2, prefix="jsbad")
+    cid, ceremony = committee.id, ceremony_of(committee)
+    db_session.rollback()
+    site = Site(client, db_session, {i: seat.member for i, seat in enumerate(seats, start=1)})
+    browser = {1: BrowserTrustee(""), 3: BrowserTrustee("")}
+    dealer = seats[1].secrets
+    path = f"/committees/{cid}"
+    site.post(1, path + "/announcement", browser[1].step("announce", site.get(1, path))["payload"])
+    site.post(2, path + "/announcement", announcement_payload(ceremony, dealer))
+    site.post(3, path + "/announcement", browser[3].step("announce", site.get(3, path))["payload"])
+
+    # A roster with a forged announcement is refused before anything is dealt.
+    forged = site.get(1, path)
+    signature = forged["announcements"][1]["signature"]
+    forged["announcements"][1]["signature"] = ("0" if signature[0] != "0" else "1") + signature[1:]
+    assert refused("deal", state=forged, keyFile=browser[1].key_file, passphrase="") == \
+        ("InvalidInput", "Trustee 2: the announcement signature does not verify.")
+    site.post(1, path + "/dealing", browser[1].step("deal", site.get(1, path))["payload"])
+    state = site.get(2, path)
+    roster = tc.checked_roster(ceremony, state, dealer)
+    dealer, payload = tc.dealing_payload(ceremony, dealer, roster)
+    wrong = (T.evaluate_polynomial(dealer.polynomial, 1) + 1) % T.N
+    bad = T.encrypt_share(ceremony, dealer, roster, 1, value=wrong).to_json()
+    payload["shares"] = [bad if s["recipient"] == 1 else s for s in payload["shares"]]
+    site.post(2, path + "/dealing", payload)
+    site.post(3, path + "/dealing", browser[3].step("deal", site.get(3, path))["payload"])
+
+    confirmation = browser[1].step("confirm", site.get(1, path))
+    assert confirmation["complaintsAgainst"] == [2]
+    assert confirmation["acceptedFrom"] == [3]
+    site.post(1, path + "/confirmation", confirmation["payload"])
+    state = site.get(2, path)
+    site.post(2, path + "/confirmation",
+              tc.confirmation_payload(ceremony, dealer, tc.checked_roster(ceremony, state, dealer), state).payload)
+    site.post(3, path + "/confirmation", browser[3].step("confirm", site.get(3, path))["payload"])
+    state = site.get(1, path + "?all_shares=1")
+    assert state["committee"]["status"] == "ready"
+    assert [(c["complaint"]["recipient"], c["complaint"]["dealer"], c["upheld"]) for c in state["complaints"]] == \
+        [(1, 2, True)]  # the site's (Python) judgement of the browser's complaint
+    assert sorted(state["joint_key"]["disqualified"]) == ["2"]
+    joint = T.JointKey.from_json(state["joint_key"])
+    for j, trustee in browser.items():
+        assert trustee.step("confirm", site.get(j, path + "?all_shares=1"))["stage"] == "stored"
+        assert base_mult(trustee.secrets().share) == joint.verification_key(j)
+
+
+# ---------------------------------------------------------------- in Chromium
+
+
+@pytest.fixture
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome", "headless_shell"):
+        found = shutil.which(name)
+        if found:
+            return found
+    if os.environ.get("DATAGUILD_TEST_REQUIRE_BROWSER") == "1":
+        pytest.fail("DATAGUILD_TEST_REQUIRE_BROWSER=1 but no Chromium is on PATH (chromium, chromium-browser, "
+                    "google-chrome or headless_shell).")
+    pytest.skip("Chromium is not installed")
+
+
+@pytest.fixture
+def static_server() -> Iterator[tuple[str, dict[str, bytes]]]:
+    """The repository's files over HTTP (as the site serves static/), plus in-memory fixtures."""
+    extra: dict[str, bytes] = {}
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path in extra:
+                body = extra[self.path]
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            super().do_GET()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    root = Path(__file__).resolve().parents[2]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", extra
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def test_the_library_runs_in_headless_chromium(chromium, static_server, tmp_path):
+    base, extra = static_server
+    ceremony = T.Ceremony(bytes(range(32)), 3, 2)
+    secrets = generate_trustee(1, T.deterministic_rng(b"chromium"))
+    extra["/fixture.json"] = json.dumps({
+        "passphrase": PASSPHRASE, "keyFile": dump_keyfile(secrets),
+        "state": {"committee": {"id": 7, "status": "announcing", "ceremony": ceremony.to_json()},
+                  "me": {"index": 2, "next_step": "announce"}}}).encode()
+    done = subprocess.run(  # noqa: S603 - a browser on our own test page
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-extensions", f"--user-data-dir={tmp_path}",
+         "--virtual-time-budget=120000", "--dump-dom", f"{base}/tests/voting/js/browser_check.html"],
+        capture_output=True, text=True, timeout=240, check=False)
+    match = re.search(r'<pre id="out">(.*?)</pre>', done.stdout, re.S)
+    assert match, done.stdout[-2000:] + done.stderr[-2000:]
+    answer = json.loads(html.unescape(match.group(1)))
+    assert answer["ok"], answer
+    TIMINGS["Chromium scrypt 2^17 write / open (ms)"] = answer["writeMs"], answer["openMs"]
+    assert answer["wrong"] == "WrongPassphrase"
+    assert load_keyfile(answer["keyFile"], PASSPHRASE).index == 1
+    # The announcement made in the browser passes the Python checks the site makes.
+    payload = answer["announced"]
+    announcement = T.Announcement.from_json(payload["announcement"])
+    announcement.verify(ceremony)
+    assert announcement.index == 2
+    assert announcement.encryption_key == secrets.encryption_key
+    bls_secret = tc.bls_secret_of(secrets)
+    assert payload["bls_public_key"] == bls_secret.public_key().to_hex()
+    bls.pop_verify(bls.BlsPublicKey.from_hex(payload["bls_public_key"]), bls.BlsSignature.from_hex(payload["bls_pop"]))
+    rewritten = load_keyfile(answer["rewritten"], PASSPHRASE)  # the new key file, numbered for the committee
+    assert (rewritten.index, rewritten.fingerprint) == (2, ceremony.fingerprint)
+    print("\nJS timings:", TIMINGS)

@@ -5,7 +5,7 @@
 import { schnorr } from '../../vendor/noble/noble.js';
 import {
   G, N, PROTOCOL_VERSION, baseMul, bytesEqual, canonicalJson, challenge, encode, invalid, jsonInt, jsonList,
-  jsonObject, jsonPoint, jsonScalar, mismatch, mod, mul, pointHex, randomBytes, randomScalar, relationsHold,
+  jsonObject, jsonPoint, jsonScalar, mismatch, mod, mul, mulPublic, pointHex, randomBytes, randomScalar, relationsHold,
   scalarBytes, scalarHex, schnorrRelation, strictHex, toHex,
 } from './core.js';
 import { deriveKeys, encryptionKey, seal, unseal } from './keyfile.js';
@@ -201,7 +201,7 @@ export function openShare(ceremony, com, sh, keys) {
   const value = BigInt('0x' + toHex(plain));
   if (value >= N) return null;
   const powers = com.coeffs.map((_, idx) => BigInt(sh.recipient) ** BigInt(idx) % N);
-  const expected = powers.reduce((acc, p, idx) => acc.add(mul(com.coeffs[idx], p)), mul(G, 0));
+  const expected = powers.reduce((acc, p, idx) => acc.add(mulPublic(com.coeffs[idx], p)), mul(G, 0));
   return baseMul(value).equals(expected) ? value : null;
 }
 
@@ -356,7 +356,7 @@ export function deriveShare(ceremony, s, roster, state, joint) {
 export function verificationKey(joint, j) {
   let acc = mul(G, 0);
   for (const coeffs of joint.qualified.values()) {
-    coeffs.forEach((C, l) => { acc = acc.add(mul(C, BigInt(j) ** BigInt(l) % N)); });
+    coeffs.forEach((C, l) => { acc = acc.add(mulPublic(C, BigInt(j) ** BigInt(l) % N)); });
   }
   return acc;
 }

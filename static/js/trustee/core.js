@@ -94,6 +94,13 @@ export function mul(P, k) {
 }
 export const baseMul = (k) => mul(G, k);
 
+/** k·P for public k and P only (variable time, faster): verification, never a secret scalar. */
+export function mulPublic(P, k) {
+  const s = mod(BigInt(k));
+  if (s === 0n || P.is0()) return ZERO;
+  return P.multiplyUnsafe(s);
+}
+
 export function randomScalar() {  // uniform in [1, n)
   for (;;) {
     const k = bytesToBig(randomBytes(32));

@@ -5,7 +5,7 @@
 
 import {
   G, N, ZERO, baseMul, bytesEqual, canonicalBytes, canonicalJson, challenge, invalid, jsonInt, jsonList, jsonObject,
-  jsonPoint, jsonScalar, mismatch, mod, mul, pointHex, randomScalar, relationsHold, scalarHex, sha256Hex, strictHex,
+  jsonPoint, jsonScalar, mismatch, mod, mul, mulPublic, pointHex, randomScalar, relationsHold, scalarHex, sha256Hex, strictHex,
 } from './core.js';
 import { ballotOf, ballotRelations, bounds, ciphertextOf, questionOf, sumCiphertexts } from './ballots.js';
 import { ceremonyOf, electionKey, verificationKey } from './ceremony.js';
@@ -197,7 +197,7 @@ export function checkedResult(state, joint, doc) {
   const subset = [...byTrustee.keys()].sort((a, b) => a - b).slice(0, k);
   const lambdas = subset.map((t) => lagrangeAtZero(t, subset));
   const totals = cts.map((row, q) => row.map((ct, o) => {
-    const combined = subset.reduce((acc, t, idx) => acc.add(mul(byTrustee.get(t)[q][o].share, lambdas[idx])), ZERO);
+    const combined = subset.reduce((acc, t, idx) => acc.add(mulPublic(byTrustee.get(t)[q][o].share, lambdas[idx])), ZERO);
     const [low, high] = doc.questions[q][o].bounds;
     return discreteLog(ct.beta.subtract(combined), low, high);
   }));
