@@ -140,7 +140,7 @@ def test_the_parallel_pass_finds_the_same_as_one_process_and_reports_progress(re
     assert any(p.startswith("ballot 2 question 0 option 0") for p in one.ballots)
     assert (one.leaves, one.receipts, one.audits) == (many.leaves, many.receipts, many.audits)
     assert one.sums == many.sums
-    assert one.proofs_checked == many.proofs_checked == 20
+    assert one.proofs_checked == many.proofs_checked == 16  # ballot 2 fails before its relations
     assert seen == [(i, 5) for i in range(1, 6)]
 
 
