@@ -11,14 +11,18 @@ downloads of an unchanged election, hold identical bytes.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from governance import db
 from voting import election_record as er
 from voting import record_export
-from voting.models import Election
+from voting.models import BoardEntry, DecryptionShareRecord, Election, TreeHead
 
 bp = Blueprint("record", __name__)
 
@@ -49,12 +53,51 @@ def _load(election_id: int) -> Election:
     return election
 
 
+# ---------------------------------------------------------------- a small cache of built records
+# Building the record of a large election costs seconds (every secret ballot is decoded to write its
+# points uncompressed), and anyone may ask for it: the last CACHE_SIZE records built by this process
+# are kept, keyed by everything that changes when the record changes (a new leaf, head, decryption or
+# result signature, or a new state). The record is deterministic, so a cached copy is byte for byte
+# the one a rebuild would give.
+CACHE_SIZE = 2
+_cache: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _state_key(session: Session, election: Election) -> tuple[Any, ...]:
+    board_size = session.execute(select(func.count()).select_from(BoardEntry)
+                                 .where(BoardEntry.election_id == election.id)).scalar_one()
+    heads = session.execute(select(func.count()).select_from(TreeHead)
+                            .where(TreeHead.election_id == election.id)).scalar_one()
+    shares, signatures = session.execute(
+        select(func.count(), func.count(DecryptionShareRecord.result_signature))
+        .where(DecryptionShareRecord.election_id == election.id)).one()
+    return (election.id, election.fingerprint, election.state.value, board_size, heads, shares, signatures,
+            election.decided_at is not None)
+
+
+def record_file(session: Session, election: Election, *, zipped: bool) -> tuple[bytes, str]:
+    """The bytes of record.json (or record.zip) and the SHA-256 of record.json, built or cached."""
+    key = _state_key(session, election)
+    with _cache_lock:
+        entry = _cache.get(key)
+        if entry is not None:
+            _cache.move_to_end(key)
+    if entry is None:
+        data = er.record_bytes(record_export.election_record(session, election))
+        entry = {"json": data, "sha256": hashlib.sha256(data).hexdigest()}
+        with _cache_lock:
+            _cache[key] = entry
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    if zipped and "zip" not in entry:
+        entry["zip"] = er.zip_bytes(entry["json"])
+    return entry["zip" if zipped else "json"], entry["sha256"]
+
+
 def _download(election_id: int, *, zipped: bool) -> Response:
     election = _load(election_id)
-    data = er.record_bytes(record_export.election_record(db.session(), election))
-    etag = hashlib.sha256(data).hexdigest()
-    if zipped:
-        data = er.zip_bytes(data)
+    data, etag = record_file(db.session(), election, zipped=zipped)
     suffix = "zip" if zipped else "json"
     response = Response(data, mimetype="application/zip" if zipped else "application/json")
     response.set_etag(f"{etag}-{suffix}")

@@ -95,3 +95,26 @@ def test_the_cli_writes_the_record(app, db_session, tmp_path):
     assert unwritable.exit_code != 0
     assert "Cannot write" in unwritable.output
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary left behind
+
+
+def test_the_download_follows_the_election_as_it_changes(client, db_session):
+    """Built records are cached per state: a new ballot or the close gives a new record at once."""
+    from tests.voting.counting_helpers import after_close
+    from tests.voting.factories import post_ballot
+    from voting import counting
+
+    scenario = open_scenario(db_session, decide=False)
+    eid = scenario.election.id
+    first = er.record_from_bytes(client.get(f"/elections/{eid}/record.json").data)
+    assert first["state"] == "open"
+    assert len(first["board"]) == 4
+    post_ballot(db_session, scenario.election, scenario.setup.voters[0], [[0, 1, 0]],
+                now=scenario.setup.now + (after_close(scenario.setup) - scenario.setup.now) / 2)
+    db_session.commit()
+    second = er.record_from_bytes(client.get(f"/elections/{eid}/record.zip").data)
+    assert len(second["board"]) == 5
+    counting.close_election(db_session, scenario.election, now=after_close(scenario.setup))
+    db_session.commit()
+    third = er.record_from_bytes(client.get(f"/elections/{eid}/record.json").data)
+    assert third["state"] == "decided"
+    assert third["result"]["turnout"] == 4
