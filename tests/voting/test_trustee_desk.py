@@ -105,6 +105,8 @@ def test_the_session_api_needs_the_csrf_header_and_the_trustee_role(app, client,
     assert listed.status_code == 200
     assert listed.get_json()["committees"][0]["next_step"] == "announce"
     assert trustee.get(f"{API}/committees/{cid}").get_json()["me"] == {"index": 1, "next_step": "announce"}
+    # A proxy's HTTP Basic credentials are not a token: the session still counts.
+    assert trustee.get(f"{API}/committees", headers={"Authorization": "Basic abc"}).status_code == 200
 
     # A forged cross-site POST carries the cookie but cannot know the token: refused, nothing written.
     assert "security token" in _error(_post(trustee, url, payload, None, Origin="https://evil.example"), 400)
