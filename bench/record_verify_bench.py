@@ -1,0 +1,266 @@
+"""The verifier benchmark: ``dataguild-verify`` on a whole synthetic but valid election record,
+against the naive baseline timed in the same run.
+
+    .venv/bin/python -m bench.record_verify_bench                 # 10,000 ballots x 5 options
+    .venv/bin/python -m bench.record_verify_bench --ballots 500   # a quick run
+
+The record is built with the pure code only (no database): a 2-of-3 trustee ceremony with BLS keys,
+a manifest, a roll of one alias per ballot, one ballot per alias (one question, 5 options, choose 1..3,
+like bench/crypto_bench.py) encrypted in parallel with the fastest backend, every leaf's receipt
+(BIP-340), a signed tree head every ``--heads-every`` leaves (throwaway BLS key), the encrypted tally,
+two trustees' decryption shares, the result, its aggregate certificate and the outcome. It is cached
+(``--cache``, default ``$TMPDIR/dataguild-bench``) so reruns skip the generation.
+
+Then ``dataguild-verify`` runs on it in a subprocess with ``DATAGUILD_CRYPTO_BACKEND=python`` (pure
+Python, no gmpy2/coincurve), all 16 checks. The baseline — bench/baseline.py's ballot proofs on
+py-ecc's reference arithmetic and BIP-340 receipts on py-ecc's secp256k1, one by one — is timed on a
+sample and extrapolated to the whole record on the same number of cores (it says so); the BLS checks
+(heads, proofs of possession, certificate: py-ecc in both) are timed one by one in full.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import multiprocessing
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from py_ecc.secp256k1 import secp256k1 as ref
+
+from bench import baseline
+from voting import election_record as er
+from voting import record, tally
+from voting.crypto import bip340, bls
+from voting.crypto import trustees as T
+from voting.crypto.ballot import ChoiceQuestion, encrypt_ballot
+from voting.crypto.elgamal import ElectionKey
+from voting.crypto.group import Point, available_backends, use_backend
+from voting.crypto.keyfile import generate_trustee
+from voting.crypto.merkle import MerkleLog, SignedTreeHead
+
+ROOT = Path(__file__).resolve().parents[1]
+OPENS = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+CHOICE = ChoiceQuestion(options=("a", "b", "c", "d", "e"), min_selections=1, max_selections=3)
+
+
+# ---------------------------------------------------------------- the synthetic record
+
+def _committee(rng: Any) -> tuple[dict[str, Any], dict[str, Any], T.JointKey, dict[int, Any], dict[int, Any]]:
+    ceremony = T.Ceremony(hashlib.sha256(b"bench committee").digest(), 3, 2)
+    keys = [generate_trustee(i, rng) for i in ceremony.indices]
+    announcements = [T.announce(ceremony, t, rng=rng) for t in keys]
+    roster = T.check_roster(ceremony, announcements)
+    dealings = [T.deal(ceremony, t, roster, rng=rng) for t in keys]
+    commitments = [d.commitment for d in dealings]
+    shares = [s for d in dealings for s in d.shares]
+    joint = T.finalize_ceremony(ceremony, roster, commitments, shares)
+    final = {d.secrets.index: T.derive_trustee_share(
+        joint, d.secrets, T.collect_shares(ceremony, d.secrets, roster, commitments, shares, rng=rng)[0])
+        for d in dealings}
+    bls_secrets = {j: bls.keygen(hashlib.sha256(f"bench bls {j}".encode()).digest()) for j in ceremony.indices}
+    bls_keys = {j: (s.public_key().to_hex(), bls.pop_prove(s).to_hex()) for j, s in bls_secrets.items()}
+    transcript = {"ceremony": ceremony.to_json(), "announcements": [a.to_json() for a in announcements],
+                  "bls": [{"index": j, "bls_public_key": k, "bls_pop": p} for j, (k, p) in bls_keys.items()],
+                  "commitments": [c.to_json() for c in commitments],
+                  "encrypted_shares": [s.to_json() for s in shares], "complaints": [], "disqualified": {},
+                  "joint_key": joint.to_json()}
+    summary = {"committee_id": 1, "name": "Bench committee", "ceremony_fingerprint": ceremony.fingerprint.hex(),
+               "k": 2, "n": 3, "election_key": joint.election_key().hex(), "joint_key": joint.to_json(),
+               "trustees": [{"index": j, "verification_key": joint.verification_key(j).hex(),
+                             "bls_public_key": bls_keys[j][0], "bls_pop": bls_keys[j][1]} for j in joint.committee]}
+    return transcript, summary, joint, final, bls_secrets
+
+
+_GEN: dict[str, Any] = {}
+
+
+def _make_entries(indexes: range) -> list[dict[str, Any]]:
+    g = _GEN
+    out = []
+    with use_backend(available_backends()[-1]):
+        for i in indexes:
+            choices = [1, i % 2, 0, (i // 2) % 2, 0]
+            ballot, _ = encrypt_ballot(CHOICE, choices, g["key"], bytes.fromhex(g["fingerprint"]), f"b-{i:08d}")
+            fields = {"fingerprint": g["fingerprint"], "leaf_index": i, "kind": "cast", "alias": g["roll"][i],
+                      "tracking_code": ballot.tracking_code(),
+                      "cast_at": record.iso_seconds(OPENS + timedelta(seconds=i)), "payload": ballot.to_json()}
+            leaf_hash = record.leaf_hash_hex(**fields)
+            message = record.receipt_message(
+                election_id=1, fingerprint=g["fingerprint"], leaf_index=i, kind="cast",
+                tracking_code=fields["tracking_code"], cast_at=fields["cast_at"], leaf_hash=leaf_hash,
+                server_public_key=g["receipt_public"])
+            out.append({"leaf_index": i, "kind": "cast", "alias": fields["alias"],
+                        "tracking_code": fields["tracking_code"], "cast_at": fields["cast_at"],
+                        "payload": ballot.to_json(uncompressed=True), "leaf_hash": leaf_hash,
+                        "receipt_signature": bip340.sign(g["receipt_secret"], message).hex(),
+                        "superseded_by": None, "superseded_at": None})
+    return out
+
+
+def build_bench_record(ballots: int, heads_every: int, workers: int) -> dict[str, Any]:
+    rng = T.deterministic_rng(b"verify bench")
+    transcript, summary, joint, trustee_secrets, bls_secrets = _committee(rng)
+    board_key = bls.keygen(hashlib.sha256(b"bench board key").digest())
+    receipt_secret = bip340.generate_secret()
+    roll = sorted(f"voter-{hashlib.sha256(str(i).encode()).hexdigest()[:16]}" for i in range(ballots))
+    manifest = record.manifest_document(
+        election_id=1, cooperative="Bench cooperative",
+        proposal={"id": 1, "kind": "data_use_rule", "title": "Bench", "version": 1, "content_hash": "0" * 64},
+        method="one_member_one_vote", secrecy="secret", questions=[CHOICE.to_json()], opens_at=OPENS,
+        closes_at=OPENS + timedelta(days=7), roll_size=ballots, roll_hash_hex=record.roll_hash(roll),
+        election_key=joint.election_key().hex(), committee=summary, board_public_key=board_key.public_key().to_hex(),
+        receipt_public_key=bip340.pubkey_from_secret(receipt_secret).hex(), constitution_version=1)
+    fingerprint = record.manifest_fingerprint(manifest)
+    _GEN.update(key=ElectionKey(joint.election_key()), fingerprint=fingerprint, roll=roll,
+                receipt_secret=receipt_secret, receipt_public=manifest["receipt_public_key"])
+    size = -(-ballots // (workers * 8))
+    ranges = [range(i, min(i + size, ballots)) for i in range(0, ballots, size)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        board = [entry for part in pool.map(_make_entries, ranges) for entry in part]
+    log = MerkleLog()
+    heads = []
+    sizes = sorted({0, *range(heads_every, ballots, heads_every), ballots})
+    for n, entry in enumerate([None, *board]):
+        if entry is not None:
+            log.append_hash(bytes.fromhex(entry["leaf_hash"]))
+        if n in sizes:
+            head = SignedTreeHead.create(board_key, bytes.fromhex(fingerprint), n, log.root(),
+                                         int((OPENS + timedelta(seconds=n)).timestamp() * 1000))
+            heads.append({**head.to_json(), "signing_key": board_key.public_key().to_hex()})
+    counted = tally.counted_leaves(er.board_leaves({"board": board}))
+    document = tally.tally_document(fingerprint, tally.specs_of(manifest), counted, len(board))
+    cts = tally.tally_from_document(document)
+    shares = {j: tally.make_shares(joint, trustee_secrets[j], fingerprint, cts) for j in (1, 2)}
+    parsed = {j: tally.parse_shares(s, [5]) for j, s in shares.items()}
+    result = tally.result_document(fingerprint, tally.combine(joint, fingerprint, document, parsed), len(counted),
+                                   ballots)
+    message = tally.result_message(result)
+    signatures = {j: bls.sign(bls_secrets[j], message) for j in (1, 2)}
+    certificate = {"format": tally.CERTIFICATE_FORMAT, "kind": "trustees", "threshold": 2, "decrypted_by": [1, 2],
+                   "signers": [1, 2], "signature": bls.aggregate(list(signatures.values())).to_hex()}
+    rule = {"kind": "data_use_rule", "constitution_version": 1, "constitution_snapshot_hash": None,
+            "quorum_percent": 20, "threshold_numerator": 1, "threshold_denominator": 2, "alternatives": 5,
+            "method": "one_member_one_vote"}
+    inputs = er.outcome_inputs(manifest, result, 5)
+    state, chosen = er.decide(rule, inputs)
+    outcome = {"rule": rule, "inputs": inputs, "state": state, "chosen_alternative": chosen,
+               "record_hash": tally.result_hash(result)}
+    return er.build_record(
+        election_id=1, manifest=manifest, state="decided", exported_at=record.iso_seconds(OPENS + timedelta(days=8)),
+        roll=roll, committee=transcript, board=board, tree_heads=heads, tally=document,
+        decryptions=[{"trustee_index": j, "shares": shares[j], "result_signature": signatures[j].to_hex()}
+                     for j in (1, 2)],
+        result=result, certificate=certificate, outcome=outcome, uncompressed_points=False)
+
+
+# ---------------------------------------------------------------- the naive baseline
+
+def _naive_bip340_verify(public_x: int, message: bytes, signature: bytes) -> bool:
+    """BIP-340 verification on py-ecc's reference arithmetic: two multiplications, one signature at a time."""
+    y = pow(public_x ** 3 + 7, (ref.P + 1) // 4, ref.P)
+    public = (public_x, y if y % 2 == 0 else ref.P - y)
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    tag = hashlib.sha256(b"BIP0340/challenge").digest()
+    e = int.from_bytes(hashlib.sha256(tag + tag + signature[:32] + public_x.to_bytes(32, "big") + message)
+                       .digest(), "big") % ref.N
+    point = ref.add(ref.multiply(ref.G, s), ref.multiply(public, ref.N - e))
+    return point[0] == r and point[1] % 2 == 0
+
+
+def naive_seconds(rec: dict[str, Any], workers: int, sample: int) -> tuple[float, float, float, float]:
+    """(per-ballot ms, per-receipt ms, ballots extrapolated s, receipts extrapolated s) on ``workers`` cores."""
+    key = ElectionKey(Point.from_hex(rec["manifest"]["election_key"]))
+    ref_key = (key.point.x, key.point.y)
+    fp = bytes.fromhex(rec["fingerprint"])
+    naive = [baseline.encrypt_ballot(ref_key, [1, i % 2, 0, 0, 0], 1, 3, fp, f"n{i}") for i in range(sample)]
+    started = time.perf_counter()
+    assert all(baseline.verify_ballot(ref_key, b, 1, 3, fp, f"n{i}") for i, b in enumerate(naive))
+    per_ballot = (time.perf_counter() - started) / sample
+    public_x = int(rec["keys"]["receipt_public_key"], 16)
+    entries = rec["board"][:sample]
+    started = time.perf_counter()
+    for entry in entries:
+        receipt = er.receipt_of(rec, entry)
+        assert _naive_bip340_verify(public_x, receipt.message(), bytes.fromhex(entry["receipt_signature"]))
+    per_receipt = (time.perf_counter() - started) / len(entries)
+    n = len(rec["board"])
+    return 1000 * per_ballot, 1000 * per_receipt, per_ballot * n / workers, per_receipt * n / workers
+
+
+def naive_bls_seconds(rec: dict[str, Any]) -> float:
+    """Every BLS check of the record one by one (heads, proofs of possession, the certificate): what
+    both pay — py-ecc is the only BLS implementation either has."""
+    started = time.perf_counter()
+    board_key = bls.BlsPublicKey.from_hex(rec["keys"]["board_public_key"])
+    for head in rec["tree_heads"]:
+        SignedTreeHead.from_json({k: v for k, v in head.items() if k != "signing_key"}).verify(board_key)
+    for item in rec["committee"]["bls"]:
+        bls.pop_verify(bls.BlsPublicKey.from_hex(item["bls_public_key"]), bls.BlsSignature.from_hex(item["bls_pop"]))
+    tally.verify_certificate(rec["manifest"], rec["result"], rec["certificate"])
+    return time.perf_counter() - started
+
+
+# ---------------------------------------------------------------- main
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ballots", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--heads-every", type=int, default=1000, help="leaves between signed tree heads")
+    parser.add_argument("--sample", type=int, default=10, help="ballots and receipts timed for the baseline")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "dataguild-bench")
+    args = parser.parse_args()
+    args.cache.mkdir(parents=True, exist_ok=True)
+    path = args.cache / f"verify-record-{args.ballots}-{args.heads_every}.json"
+    print(f"# python {platform.python_version()}, {os.cpu_count()} cores, backends {available_backends()}, "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
+    if path.exists():
+        print(f"# record: {path} (cached)", flush=True)
+    else:
+        started = time.perf_counter()
+        rec = build_bench_record(args.ballots, args.heads_every, args.workers)
+        path.write_bytes(er.record_bytes(rec))
+        print(f"# record: {path}, generated in {time.perf_counter() - started:.0f} s", flush=True)
+    rec = er.read_record(path)
+    print(f"# {path.stat().st_size / 1e6:.1f} MB, {len(rec['board'])} leaves, {len(rec['tree_heads'])} heads",
+          flush=True)
+    env = {**os.environ, "DATAGUILD_CRYPTO_BACKEND": "python"}
+    command = [sys.executable, "-m", "voting.verify", str(path), "--json", "--no-progress",
+               "--workers", str(args.workers)]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    verify_s = time.perf_counter() - started
+    report = json.loads(done.stdout)
+    assert done.returncode == 0, [c for c in report["checks"] if c["status"] != "PASS"]
+    print(f"# verified (exit 0) in {verify_s:.1f} s, load average {os.getloadavg()[0]:.1f}", flush=True)
+    ballot_ms, receipt_ms, naive_ballots_s, naive_receipts_s = naive_seconds(rec, args.workers, args.sample)
+    heads = len(rec["tree_heads"])
+    bls_s = naive_bls_seconds(rec)
+    naive_s = naive_ballots_s + naive_receipts_s + bls_s
+    rows = [
+        (f"dataguild-verify, {args.ballots} ballots x 5, {heads} heads (pure Python)", f"{verify_s:.1f} s",
+         f"{args.workers} workers, all 16 checks pass, process start and JSON parsing included"),
+        ("baseline: verify one ballot, one by one (py-ecc)", f"{ballot_ms:.0f} ms", f"sample of {args.sample}"),
+        ("baseline: verify one receipt, one by one (py-ecc)", f"{receipt_ms:.1f} ms", f"sample of {args.sample}"),
+        (f"baseline: BLS checks one by one ({heads} heads, 3 proofs of possession, certificate)",
+         f"{bls_s:.1f} s", "measured; the same py-ecc code in both"),
+        (f"baseline: whole record ({args.ballots} ballots + receipts extrapolated, BLS measured)", f"{naive_s:.0f} s",
+         f"{args.workers} cores for ballots and receipts"),
+        ("dataguild-verify vs baseline", f"{naive_s / verify_s:.1f}x", "baseline time / verifier time"),
+    ]
+    print("\n| measurement | result | note |\n|---|---|---|")
+    for what, value, note in rows:
+        print(f"| {what} | {value} | {note} |")
+
+
+if __name__ == "__main__":
+    main()
