@@ -30,7 +30,7 @@ from tests.voting.committee_helpers import NOW, announcement_payload, appoint, c
 from tests.voting.counting_helpers import make_secret_election
 from tests.voting.factories import post_ballot
 from voting import committee_services as svc
-from voting import counting, tally
+from voting import counting, record, tally
 from voting import trustee_client as tc
 from voting import trustee_counting as tcount
 from voting.committee_models import CommitteeStatus, TrusteeCommittee
@@ -103,6 +103,15 @@ def test_encoding_and_hash_to_scalar_match_python():
     for (purpose, items), answer in zip(cases, answers, strict=True):
         assert answer["encode"] == hashing.encode(*items).hex()
         assert int(answer["scalar"], 16) == hashing.hash_to_scalar(hashing.dst(purpose), *items)
+
+
+def test_canonical_json_matches_rfc8785_as_python_writes_it():
+    values = [
+        {"b": 1, "a": [True, False, None, -7, 2**53 - 1], "A": "x", "é": "“quoted” ünïcödé", "😀": "emoji key",
+         "\u00ff": "ÿ", "ctrl": "tab\t nl\n bell\u0007 quote\" backslash\\ slash/ \u2028 \u007f"},
+        [], {}, "", 0, [{"z": {"y": {"x": []}}}],
+    ]
+    assert ok("canonical", values=values) == [record.canonical_bytes(v).hex() for v in values]
 
 
 def test_bls_signatures_verify_in_py_ecc():

@@ -54,7 +54,10 @@ async function guarded(fn) {
     return await fn();
   } catch (exc) {
     if (exc instanceof DgError) throw exc;
-    throw new DgError('InvalidInput', `The data is malformed or incomplete (${exc && exc.message}).`);
+    // A missing field in the site's JSON shows up as a TypeError (its message names no value); any
+    // other error's message is not repeated, as a library's message might quote a value it was given.
+    if (exc instanceof TypeError) throw new DgError('InvalidInput', `The data is malformed or incomplete (${exc.message}).`);
+    throw new DgError('CryptoError', 'The cryptography failed unexpectedly; nothing was sent.');
   }
 }
 

@@ -31,6 +31,8 @@ async function run() {
         encode: core.toHex(core.encode(...c.items.map(item))),
         scalar: core.hashToScalar(core.dst(c.purpose), ...c.items.map(item)).toString(16).padStart(64, '0'),
       }));
+    case 'canonical':
+      return req.values.map((v) => core.toHex(core.canonicalBytes(v)));
     case 'newKeyFile': {
       const started = performance.now();
       const out = await dg.newKeyFile(req.passphrase);
