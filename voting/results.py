@@ -10,8 +10,8 @@ VoteResult"), and reading a decided result back for the pages.
 - quadratic, alternatives: ``scores`` = each alternative's net votes (negative allowed).
 
 ``turnout`` = the counted ballots (one per voter who cast), ``electorate_size`` = the roll size.
-``record_hash`` is the SHA-256 of the result message (``voting.tally.result_hash``) for now; the full
-election record (issue 5) will replace it.
+``record_hash`` is the SHA-256 of the result message (``voting.tally.result_hash``); the full election
+record contains the outcome, so it cannot take its place (docs/record-spec.md §9).
 """
 
 from __future__ import annotations

@@ -216,8 +216,8 @@ def result_message(document: Mapping[str, Any]) -> bytes:
 
 
 def result_hash(document: Mapping[str, Any]) -> str:
-    """sha256 hex of :func:`result_message` (the proposal's ``record_hash`` until the full election
-    record exists)."""
+    """sha256 hex of :func:`result_message`: the proposal's ``record_hash`` (also in the election
+    record's ``outcome.record_hash``; docs/record-spec.md §9)."""
     return hashlib.sha256(result_message(document)).hexdigest()
 
 
