@@ -410,8 +410,8 @@ def horizontal_overflow(page: Any) -> int:
     return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
 
 
-def expect(target: Any) -> Any:
+def expect(target: Any, message: str | None = None) -> Any:
     """Playwright's auto-waiting assertions (imported late: this module loads without Playwright)."""
     from playwright.sync_api import expect as playwright_expect
 
-    return playwright_expect(target)
+    return playwright_expect(target, message)
