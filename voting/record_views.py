@@ -26,9 +26,10 @@ from voting.models import BoardEntry, DecryptionShareRecord, Election, TreeHead
 
 bp = Blueprint("record", __name__)
 
-#: How the pages tell observers to install the verifier. The verifier needs only py-ecc and rfc8785,
-#: so the site's own dependencies are skipped with --no-deps; ``VERIFIER_SOURCE`` (app config) is
-#: where observers get this site's source code (a checkout, a wheel or a ``git+https://`` URL).
+#: How the pages tell observers to install the verifier. The verifier needs only py-ecc and rfc8785
+#: (installed with their own dependencies), so this site's package is installed with --no-deps (its
+#: web stack is not needed); ``VERIFIER_SOURCE`` (app config) is where observers get this site's
+#: source code (a checkout, a wheel or a ``git+https://`` URL).
 DEFAULT_VERIFIER_SOURCE = "./dataguild"
 
 
@@ -36,7 +37,7 @@ def verify_commands(election_id: int, *, zipped: bool = False) -> list[str]:
     """The two commands shown on the election, board and results pages."""
     source = current_app.config.get("VERIFIER_SOURCE") or DEFAULT_VERIFIER_SOURCE
     name = f"election-{election_id}-record.{'zip' if zipped else 'json'}"
-    return [f"python3 -m venv v && v/bin/pip install --no-deps '{source}' py-ecc rfc8785",
+    return [f"python3 -m venv v && v/bin/pip install py-ecc rfc8785 && v/bin/pip install --no-deps '{source}'",
             f"v/bin/dataguild-verify {name}"]
 
 

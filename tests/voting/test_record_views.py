@@ -64,8 +64,8 @@ def test_pages_link_the_record_and_show_the_two_commands(client, db_session):
         html = client.get(path).data.decode()
         assert f'href="/elections/{eid}/record.json"' in html, path
         assert f'href="/elections/{eid}/record.zip"' in html, path
-        assert "python3 -m venv v &amp;&amp; v/bin/pip install --no-deps" in html, path
-        assert "py-ecc rfc8785" in html, path
+        assert ("python3 -m venv v &amp;&amp; v/bin/pip install py-ecc rfc8785 &amp;&amp; "
+                "v/bin/pip install --no-deps &#39;./dataguild&#39;") in html, path
         assert f"v/bin/dataguild-verify election-{eid}-record.json" in html, path
 
 
