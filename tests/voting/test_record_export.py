@@ -333,3 +333,54 @@ def test_outcome_inputs_map_totals_like_the_site(method, alternatives, totals):
                            document=document, record_hash="0" * 64).to_json()
         mine = er.outcome_inputs(manifest, document, len(alternatives))
         assert mine == {key: site[key] for key in mine}, specs
+
+
+def test_a_ceremony_with_an_upheld_and_a_false_complaint_is_exported_and_recomputes(db_session):
+    """The committee transcript of a ceremony where dealer 1 cheated (disqualified by trustee 2's upheld
+    complaint) and trustee 3 falsely accused dealer 2: the joint key recomputes from the record alone."""
+    from tests.conftest import make_member
+    from tests.voting.committee_helpers import NOW, appoint, ceremony_of
+    from tests.voting.counting_helpers import make_secret_election
+    from tests.voting.test_committee_services import _announce_all, _confirm, _deal, _roster
+    from voting import ceremony_services as cs
+    from voting.crypto import trustees as T
+    from voting.trustee_api import ceremony_state
+
+    steward = make_member(db_session, "ceremony-steward@example.org", roles=("member", "steward"))
+    committee, seats = appoint(db_session, steward, 3, 2, prefix="cx")
+    _announce_all(db_session, committee, seats)
+    ceremony = ceremony_of(committee)
+    cheat = _deal(db_session, committee, seats[0])
+    bad = T.encrypt_share(ceremony, seats[0].secrets, _roster(seats, committee), 2, value=12345)
+    cheat["shares"] = [bad.to_json() if s["recipient"] == 2 else s for s in cheat["shares"]]
+    cs.submit_dealing(db_session, committee.id, seats[0].member, cheat, now=NOW)
+    for seat in seats[1:]:
+        cs.submit_dealing(db_session, committee.id, seat.member, _deal(db_session, committee, seat), now=NOW)
+    db_session.commit()
+    _confirm(db_session, committee, seats[1])
+    state = ceremony_state(db_session, committee, seats[2].member)
+    share = next(T.EncryptedShare.from_json(s) for s in state["shares_to_me"] if s["dealer"] == 2)
+    false = T.complain(ceremony, seats[2].secrets, _roster(seats, committee), share)
+    cs.submit_confirmation(db_session, committee.id, seats[2].member, {"complaints": [false.to_json()]}, now=NOW)
+    db_session.commit()
+    _confirm(db_session, committee, seats[0])
+    setup = make_secret_election(db_session, committee, voters=2)
+    db_session.commit()
+
+    rec = _export(db_session, setup.election)
+    _check_common(rec, setup.election)
+    transcript = rec["committee"]
+    assert [(c["complaint"]["dealer"], c["complaint"]["recipient"], c["dealer_at_fault"])
+            for c in transcript["complaints"]] == [(1, 2, True), (2, 3, False)]
+    assert "is valid" in transcript["complaints"][1]["verdict"]
+    assert list(transcript["disqualified"]) == ["1"]
+    assert transcript["disqualified"]["1"].startswith("upheld complaint of trustee 2")
+    ceremony = T.Ceremony.from_json(transcript["ceremony"])
+    roster = T.check_roster(ceremony, [T.Announcement.from_json(a) for a in transcript["announcements"]])
+    joint = T.finalize_ceremony(ceremony, roster, [T.DealerCommitment.from_json(c) for c in transcript["commitments"]],
+                                [T.EncryptedShare.from_json(s) for s in transcript["encrypted_shares"]],
+                                [T.Complaint.from_json(c["complaint"]) for c in transcript["complaints"]])
+    assert joint.to_json() == transcript["joint_key"] == rec["manifest"]["committee"]["joint_key"]
+    assert joint.election_key().hex() == rec["manifest"]["election_key"]
+    assert [t["index"] for t in rec["manifest"]["committee"]["trustees"]] == [2, 3]
+    assert [b["index"] for b in transcript["bls"]] == [1, 2, 3]
