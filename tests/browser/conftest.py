@@ -251,7 +251,7 @@ def _stop_site(site: Site) -> None:
         return
     process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: its master stops its own workers
     try:
-        process.wait(timeout=15)
+        process.wait(timeout=1)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
