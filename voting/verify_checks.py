@@ -11,6 +11,7 @@ import functools
 import hashlib
 import multiprocessing
 import os
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -51,10 +52,11 @@ class CheckResult:
     details: str
     problems: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "status": self.status, "details": self.details, "problems": self.problems,
-                "counts": self.counts}
+                "counts": self.counts, "seconds": round(self.seconds, 3)}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -135,6 +137,7 @@ class Verification:
                 raise Skip(f"skipped: check {name} was skipped")
 
     def run(self, name: str, check: Callable[[Verification], tuple[str, dict[str, int]]]) -> CheckResult:
+        started = time.monotonic()
         try:
             details, counts = check(self)
             result = CheckResult(name, PASS, details, counts=counts)
@@ -146,6 +149,7 @@ class Verification:
         except (CryptoError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
             result = CheckResult(name, FAIL, f"malformed: {what}", [f"malformed: {what}"])
+        result.seconds = time.monotonic() - started
         self.results[name] = result
         return result
 
