@@ -370,14 +370,19 @@ def sign_out(page: Any) -> None:
     expect(page.get_by_role("banner").get_by_role("link", name="Sign in")).to_be_visible()
 
 
-def save_screenshot(page: Any, name: str) -> None:
-    """docs/screenshots/<name>-desktop.png and -phone.png (only with DATAGUILD_SCREENSHOTS=1)."""
+def save_screenshot(page: Any, name: str, *, show: str | None = None) -> None:
+    """docs/screenshots/<name>-desktop.png and -phone.png (only with DATAGUILD_SCREENSHOTS=1); ``show``: a
+    CSS selector to scroll to the middle of the picture (else the top of the page)."""
     if not TAKE_SCREENSHOTS:
         return
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(size)
+        if show:
+            page.locator(show).first.evaluate("e => e.scrollIntoView({block: 'center'})")
+        else:
+            page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(SCREENSHOT_DIR / f"{name}-{label}.png"), full_page=False, animations="disabled",
                         caret="hide")
     page.set_viewport_size(original)

@@ -233,7 +233,7 @@ def test_journey_4_quadratic_counter_updates_live_and_over_budget_is_refused(sql
     first.fill("3")
     expect(spent).to_have_text("9")  # live, without a reload
     expect(left).to_have_text(str(budget - 9))
-    save_screenshot(page, "ballot-quadratic")
+    save_screenshot(page, "ballot-quadratic", show="[data-credits-spent]")
     too_many = 1
     while 9 + too_many * too_many <= budget:
         too_many += 1
