@@ -206,10 +206,19 @@ def test_journey_3_secret_vote_audit_revote_receipts_close_count_and_policy(site
     policy_before.goto("/policy")
     expect(policy_before.locator("main")).not_to_contain_text("no-health-sharing-commercial")
 
-    # The trustees count with their key files (two of three are needed). The browser pages for it
-    # (templates/voting/trustee_desk*) are not registered yet; until then the trustees' own tool does it.
-    trustee_decrypts(site, 1, election)
-    trustee_decrypts(site, 2, election)
+    # The trustees count in the browser with their key files (two of three are needed): the page checks
+    # the board and the tally, decrypts its share of the total and, once decided, co-signs the result.
+    for trustee, outcome in ((1, "Waiting for 1 more trustee"), (2, "Result co-signed")):
+        desk = signed_in(new_page, site, f"trustee{trustee}")
+        desk.goto("/trustee")
+        desk.locator(f"a[href$='/trustee/elections/{election}/decrypt']").first.click()
+        desk.get_by_label("Your key file").set_input_files(str(site.instance / "demo-trustees" /
+                                                               f"trustee-{trustee}.json"))
+        desk.get_by_role("button", name="Check the tally and decrypt").click()
+        expect(desk.locator("#trustee-progress")).to_contain_text(outcome, timeout=180_000)
+        expect(desk.locator("#trustee-error")).to_be_hidden()
+        if trustee == 2:
+            save_screenshot(desk, "trustee-desk-count")
 
     result = new_page(site)
     result.goto(f"/elections/{election}/result")
