@@ -59,6 +59,8 @@ PAGES: list[tuple[str, str | None, str, str | None]] = [
     ("committees", "steward", "/committees", None),
     ("committee", "steward", "/committees/1", None),
     ("trustee-tokens", "trustee1", "/trustee/tokens", None),
+    ("trustee-desk", "trustee1", "/trustee", None),
+    ("trustee-count", "trustee1", "/trustee/elections/4/decrypt", "trustee-count"),
     ("account", "member", "/account", None),
     ("members", "member", "/members", None),
     ("invite", "steward", "/members/invite", None),

@@ -195,3 +195,27 @@ def test_casting_and_receipt_check_work_without_javascript(sqlite_site: Site, ne
     expect(observer.locator("main .alert[role=status]")).to_contain_text("passed")
     observer.goto(f"/elections/{OPEN_SECRET_ELECTION}/board")
     expect(observer.locator("main")).to_contain_text(json.loads(receipt.read_text())["tracking_code"][:16])
+
+
+def test_journey_7_keyboard_only_trustee_counts_with_key_file(sqlite_site: Site, new_page: Any) -> None:
+    trustee = new_page(sqlite_site)
+    keyboard_sign_in(trustee, demo_email("trustee3"))
+    trustee.goto("/trustee")
+    tab_to(trustee, "a[href$='/trustee/elections/8/decrypt']")
+    activate(trustee, to="/trustee/elections/8/decrypt$")
+    tab_to(trustee, "#trustee-key-file")
+    with trustee.expect_file_chooser() as chooser:
+        trustee.keyboard.press("Space")  # opens the browser's file dialog
+    chooser.value.set_files(str(sqlite_site.instance / "demo-trustees" / "trustee-3.json"))
+    tab_to(trustee, "button", "Check the tally and decrypt")
+    activate(trustee)
+    expect(trustee.locator("#trustee-progress")).to_contain_text("Waiting for 1 more trustee", timeout=180_000)
+
+
+def test_trustee_desk_without_javascript_says_how_to_count_with_the_command(sqlite_site: Site, new_page: Any) -> None:
+    trustee = new_page(sqlite_site, javascript=False)
+    sign_in(trustee, demo_email("trustee1"))
+    trustee.goto("/trustee/elections/8/decrypt")
+    expect(trustee.locator("[data-js-missing]")).to_be_visible()
+    expect(trustee.locator("[data-js-missing] pre")).to_contain_text("dataguild trustee decrypt")
+    expect(trustee.locator("#trustee-step")).to_be_hidden()
