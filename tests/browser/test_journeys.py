@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.browser.conftest import Site, demo_email, expect, save_screenshot, sign_in, sign_out
+from tests.browser.conftest import Site, assert_accessible, demo_email, expect, save_screenshot, sign_in, sign_out
 
 #: Demo elections (voting/demo.py): 3 is a secret yes/no vote open now, 7 a secret quadratic one, 4 a
 #: closed secret vote on "Let non-profits analyse the working-conditions survey" waiting for the trustees.
@@ -90,6 +90,7 @@ def test_journey_1_invited_member_accepts_sets_password_and_signs_in(site: Site,
     newcomer.get_by_label("Repeat the new password").fill("short")
     newcomer.get_by_role("button", name="Join").click()
     expect(newcomer.locator(".field-error").first).to_be_visible()  # refused, and said why next to the field
+    assert_accessible(newcomer, "the invitation form with errors")  # errors tied to their fields
     newcomer.get_by_label("New password", exact=True).fill("a long enough passphrase")
     newcomer.get_by_label("Repeat the new password").fill("a long enough passphrase")
     newcomer.get_by_role("button", name="Join").click()
@@ -217,6 +218,7 @@ def test_journey_3_secret_vote_audit_revote_receipts_close_count_and_policy(site
         desk.get_by_role("button", name="Check the tally and decrypt").click()
         expect(desk.locator("#trustee-progress")).to_contain_text(outcome, timeout=180_000)
         expect(desk.locator("#trustee-error")).to_be_hidden()
+        assert_accessible(desk, "the trustee's counting page after counting")
         if trustee == 2:
             save_screenshot(desk, "trustee-desk-count")
 
@@ -252,6 +254,7 @@ def test_journey_4_quadratic_counter_updates_live_and_over_budget_is_refused(sql
     expect(warning).to_contain_text("Over budget")
     page.get_by_role("button", name="Cast my ballot").click()
     expect(page.locator("#ballot-error")).to_contain_text("not cast")  # the server refuses it too
+    assert_accessible(page, "a refused quadratic ballot")
     expect(page).to_have_url(re.compile(r"/ballot$"))
     question = page.locator("[data-quadratic-budget]").first
     question.locator("[data-votes]").nth(1).fill("-1")
@@ -280,6 +283,7 @@ def test_journey_5_observer_board_receipt_check_and_record(sqlite_site: Site, ne
     observer.get_by_role("button", name="Check the receipt").click()
     expect(observer.locator("main .alert[role=status]")).to_contain_text("passed")
     expect(observer.locator(".check-fail")).to_have_count(0)
+    assert_accessible(observer, "a receipt check's result")
     save_screenshot(observer, "receipt-check")
     observer.goto("/receipts/check")
     observer.get_by_label("Receipt (JSON)").fill(receipt.read_text().replace(tracking_code, "0" * 64))
