@@ -170,3 +170,51 @@ def test_it_runs_in_a_fresh_virtualenv_with_only_its_dependencies(secret_file, t
     result = run_verify_subprocess(secret_file, python=python, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1].startswith("OK: 16 passed")
+
+
+@pytest.mark.slow
+def test_the_demo_elections_verify(app, db_session, tmp_path):
+    """The demo cooperative: its decided elections (secret and quadratic, counted by its 2-of-3
+    committee) and one still open pass every check that applies (all of them take ~3 minutes)."""
+    from governance.auth.passwords import password_hasher
+    from governance.operations.demo import seed_demo
+    from governance.sitecontext import SiteSettings
+    from voting import record_export
+    from voting.models import Election, ElectionState
+
+    assert seed_demo(db_session, hasher=password_hasher({"ENV_NAME": "test"}),
+                     site=SiteSettings.from_config(app.config), instance_path=tmp_path)
+    db_session.commit()
+    elections = db_session.query(Election).order_by(Election.id).all()
+    chosen = [e for e in elections if ElectionState(e.state) == ElectionState.DECIDED]
+    chosen += [e for e in elections if ElectionState(e.state) == ElectionState.OPEN][:1]
+    states = set()
+    for election in chosen:
+        rec = record_export.election_record(db_session, election)
+        code, out = run_verify(rec, tmp_path)
+        assert code == 0, (election.id, [c for c in out["checks"] if c["status"] == "FAIL"])
+        states.add((rec["state"], rec["manifest"]["secrecy"]))
+    assert ("decided", "secret") in states
+    assert "open" in {state for state, _ in states}
+
+
+def test_the_progress_bar_draws_on_its_stream_and_clears_itself():
+    import io
+
+    from voting.verify import ProgressBar
+
+    stream = io.StringIO()
+    bar = ProgressBar(stream)
+    bar(200, 800)
+    bar(800, 800)
+    bar.finish()
+    text = stream.getvalue()
+    assert "ballots [#######" in text
+    assert "200/800" in text
+    assert "800/800" in text
+    assert text.endswith("\r")
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(secret_file, capsys):
+    assert main([str(secret_file)]) == 0
+    assert capsys.readouterr().err == ""
