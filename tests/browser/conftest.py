@@ -301,6 +301,15 @@ def site(request: pytest.FixtureRequest, demo_template: Path, tmp_path: Path) ->
 
 
 @pytest.fixture
+def production_db_site(request: pytest.FixtureRequest, demo_template: Path, tmp_path: Path) -> Iterator[Site]:
+    """A site on PostgreSQL when it is configured (what production runs), else on SQLite: for the longest
+    journey, whose SQLite side the other journeys already cover."""
+    backend = "postgresql" if POSTGRES_URL else "sqlite"
+    with running_site(demo_template, tmp_path, backend, request) as running:
+        yield running
+
+
+@pytest.fixture
 def sqlite_site(request: pytest.FixtureRequest, demo_template: Path, tmp_path: Path) -> Iterator[Site]:
     """A site of this test's own on SQLite only (journeys whose database work another test already covers)."""
     with running_site(demo_template, tmp_path, "sqlite", request) as running:

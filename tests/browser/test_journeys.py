@@ -173,8 +173,9 @@ def trustee_decrypts(site: Site, trustee: int, election_id: int) -> str:
     return done.stdout
 
 
-def test_journey_3_secret_vote_audit_revote_receipts_close_count_and_policy(site: Site, new_page: Any,
+def test_journey_3_secret_vote_audit_revote_receipts_close_count_and_policy(production_db_site: Site, new_page: Any,
                                                                             tmp_path: Path) -> None:
+    site = production_db_site
     election = OPEN_SECRET_ELECTION
     receipts = {}
     lena = signed_in(new_page, site, "lena")  # checks the encryption first, then votes
