@@ -24,10 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .batch import Relation, WeightedTerms, random_weights, relations_hold
+from .batch import Relation, WeightedTerms, random_weights, relations_hold, weighted_terms_hold
 from .elgamal import Ciphertext, ElectionKey, encrypt, sum_ciphertexts
 from .errors import BudgetExceeded, CryptoError, InvalidBallot, InvalidEncoding
-from .group import N, Point, random_scalar
+from .group import G, N, Point, random_scalar
 from .hashing import PROTOCOL_VERSION, Encodable, encode, sha256
 from .proofs import (
     MAX_BRANCHES,
@@ -548,9 +548,9 @@ def ballot_relations(ballot: EncryptedBallot, specs: QuestionSpec | Sequence[Que
 def verify_ballot(ballot: EncryptedBallot, specs: QuestionSpec | Sequence[QuestionSpec],
                   key: ElectionKey, fingerprint: bytes) -> None:
     """Raise :class:`InvalidBallot` (naming question/option and check) unless every proof verifies."""
-    groups = ballot_relation_groups(ballot, specs, key, fingerprint)
-    if relations_hold([r for _, rels in groups for r in rels]):
+    if weighted_terms_hold((G, key.point), [ballot_weighted_terms(ballot, specs, key, fingerprint)]):
         return
+    groups = ballot_relation_groups(ballot, specs, key, fingerprint)
     bad = [label for label, rels in groups if not relations_hold(rels)]
     raise InvalidBallot(f"ballot {ballot.ballot_ref}: proof equations do not hold at "
                         f"{', '.join(bad) or 'an unidentified proof'}")
