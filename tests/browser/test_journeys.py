@@ -221,7 +221,7 @@ def test_journey_3_secret_vote_audit_revote_receipts_close_count_and_policy(prod
         expect(desk.locator("#trustee-error")).to_be_hidden()
         assert_accessible(desk, "the trustee's counting page after counting")
         if trustee == 2:
-            save_screenshot(desk, "trustee-desk-count")
+            save_screenshot(desk, "trustee-desk-count", show="#trustee-progress p:last-child")
 
     result = new_page(site)
     result.goto(f"/elections/{election}/result")
