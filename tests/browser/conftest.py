@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("DATAGUILD_TEST_CHROMIUM", "/usr/bin/chromium"))  # Debian's, from .ci/run
 VENDOR = Path(__file__).resolve().parent / "vendor"
 SCREENSHOT_DIR = ROOT / "docs" / "screenshots"
 REQUIRE_BROWSER = os.environ.get("DATAGUILD_TEST_REQUIRE_BROWSER") == "1"
@@ -69,9 +69,10 @@ def _browser_available() -> None:
 
 # ------------------------------------------------------------------ the demo, seeded once per run
 
-def _shared_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+def _shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's temporary folder, which every xdist worker of the run shares (each has a subfolder)."""
     base = tmp_path_factory.getbasetemp()
-    return base.parent if worker_id != "master" else base
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 @contextlib.contextmanager
@@ -98,7 +99,7 @@ def _seed_demo(instance: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str, _browser_available: None) -> Path:
+def demo_template(tmp_path_factory: pytest.TempPathFactory, _browser_available: None) -> Path:
     """An instance folder with the seeded demo (demo.sqlite, signing keys, demo-trustees/).
 
     ``DATAGUILD_TEST_DEMO_TEMPLATE=DIR`` reuses a folder seeded earlier (``prepare_demo``), which saves
@@ -106,7 +107,7 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str, _bro
     prepared = os.environ.get("DATAGUILD_TEST_DEMO_TEMPLATE")
     if prepared:
         return Path(prepared)
-    shared = _shared_dir(tmp_path_factory, worker_id)
+    shared = _shared_dir(tmp_path_factory)
     instance = shared / "demo-template"
     with _file_lock(shared / "demo-template.lock"):
         if not (instance / ".ready").exists():
