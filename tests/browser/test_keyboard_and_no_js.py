@@ -219,3 +219,62 @@ def test_trustee_desk_without_javascript_says_how_to_count_with_the_command(sqli
     expect(trustee.locator("[data-js-missing]")).to_be_visible()
     expect(trustee.locator("[data-js-missing] pre")).to_contain_text("dataguild trustee decrypt")
     expect(trustee.locator("#trustee-step")).to_be_hidden()
+
+
+def keyboard_select(page: Any, css: str, value: str) -> None:
+    """A closed <select>: the arrow keys move through its options."""
+    tab_to(page, css)
+    for _ in range(40):
+        if page.evaluate("document.activeElement.value") == value:
+            return
+        page.keyboard.press("ArrowDown")
+    raise AssertionError(f"{css} has no option {value!r} reachable with the arrow keys")
+
+
+def keyboard_check(page: Any, css: str) -> None:
+    tab_to(page, css)
+    if not page.evaluate("document.activeElement.checked"):
+        page.keyboard.press("Space")
+    assert page.evaluate("document.activeElement.checked")
+
+
+def test_journey_7_keyboard_only_drafting_publishing_cosponsoring_and_amending(sqlite_site: Site,
+                                                                                new_page: Any) -> None:
+    author = new_page(sqlite_site)
+    keyboard_sign_in(author, demo_email("ines"))
+    author.goto("/proposals/new")
+    tab_to(author, "a[href$='/proposals/new/data_use_rule']")
+    activate(author, to="/proposals/new/data_use_rule$")
+    type_into(author, "#title", "Keyboard rule: planners may study delivery routes")
+    type_into(author, "#summary", "Typed without a mouse.")
+    keyboard_select(author, "#changes-0-op", "add")
+    type_into(author, "#changes-0-rule-id", "keyboard-planners")
+    keyboard_select(author, "#changes-0-rule-effect", "permission")
+    keyboard_check(author, "input[name='changes-0-rule-datasets'][value='delivery-routes']")
+    keyboard_select(author, "#changes-0-rule-action", "aggregate")
+    keyboard_check(author, "input[name='changes-0-rule-purposes'][value$='ImproveTransportMobility']")
+    tab_to(author, "button", "Save the draft")
+    activate(author, to=r"/proposals/\d+$")
+    proposal_url = author.url
+    tab_to(author, "button", "Publish for discussion")
+    activate(author)
+    expect(author.locator(".badge-state-discussion")).to_be_visible()
+
+    sponsor = new_page(sqlite_site)
+    keyboard_sign_in(sponsor, demo_email("jonas"))
+    sponsor.goto(proposal_url)
+    tab_to(sponsor, "button", "Co-sponsor this proposal")
+    activate(sponsor)
+    expect(sponsor.get_by_role("button", name="Withdraw my co-sponsorship")).to_be_visible()
+    tab_to(sponsor, "a", "Propose an amendment")
+    activate(sponsor, to="/amendments/new$")
+    type_into(sponsor, "#rationale", "Say who may do it.")
+    type_into(sponsor, "#summary", "City planners, typed without a mouse.")
+    tab_to(sponsor, "button", "Propose the amendment")
+    activate(sponsor, to=r"/amendments/\d+$")
+    amendment_url = sponsor.url
+
+    author.goto(amendment_url)
+    tab_to(author, "button", "Accept the amendment")
+    activate(author)
+    expect(author.locator("main")).to_contain_text("accepted")
