@@ -108,6 +108,10 @@ def test_point_from_coordinates() -> None:
         point_from_coordinates(*_off_curve())
     with pytest.raises(InvalidPoint, match="out of range"):
         point_from_coordinates(-1, 0)
+    with pytest.raises(InvalidPoint, match="integers"):
+        point_from_coordinates(True, G.y)  # type: ignore[arg-type]
+    with pytest.raises(InvalidPoint, match="integers"):
+        point_from_coordinates(float(G.x), G.y)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("text", [

@@ -256,8 +256,10 @@ def _check_encoding(data: object) -> None:
 
 
 def point_from_coordinates(x: int, y: int) -> Point:
-    """Validate untrusted coordinates already known to be ints (the uncompressed decoders' check):
-    0 <= x, y < p and y² = x³ + 7 — a few multiplications, no square root."""
+    """Validate untrusted integer coordinates (the uncompressed decoders' check): 0 <= x, y < p and
+    y² = x³ + 7 — a few multiplications, no square root. The identity cannot be expressed."""
+    if type(x) is not int or type(y) is not int:
+        raise InvalidPoint("point coordinates must be integers")
     if not (0 <= x < P and 0 <= y < P):
         raise InvalidPoint("uncompressed point coordinate out of range (must be < p)")
     if (y * y - x * x * x - B) % P:
