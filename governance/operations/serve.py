@@ -68,6 +68,9 @@ def gunicorn_options(*, bind: str, workers: int, timeout: int, forwarded_allow_i
         "access_log_format": ACCESS_LOG_FORMAT,
         "errorlog": "-",
         "loglevel": "info",
+        # gunicorn 27's control socket (default ~/.gunicorn/gunicorn.ctl) would be one path shared by
+        # every server the user runs; nothing here uses it (older gunicorns ignore the key).
+        "control_socket_disable": True,
         "proc_name": "dataguild",
         "preload_app": True,           # config errors surface before forking; workers share code pages
     }
