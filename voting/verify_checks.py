@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from voting import election_record as er
 from voting import record, tally
-from voting.crypto import bls
+from voting.crypto import bls, bls_batch
 from voting.crypto import trustees as T
 from voting.crypto.errors import CryptoError
 from voting.crypto.group import Point
@@ -59,17 +57,6 @@ class CheckResult:
                 "counts": self.counts, "seconds": round(self.seconds, 3)}
 
 
-@functools.lru_cache(maxsize=4096)
-def bls_valid(public_hex: str, message: bytes, signature_hex: str) -> bool:
-    """One BLS verification (about 0.9 s in py-ecc), remembered: a re-run in the same process (the
-    tests) does not pay twice; the answer depends on nothing but the three inputs."""
-    try:
-        bls.verify(bls.BlsPublicKey.from_hex(public_hex), message, bls.BlsSignature.from_hex(signature_hex))
-    except CryptoError:
-        return False
-    return True
-
-
 @functools.lru_cache(maxsize=256)
 def pop_valid(public_hex: str, pop_hex: str) -> bool:
     try:
@@ -79,25 +66,26 @@ def pop_valid(public_hex: str, pop_hex: str) -> bool:
     return True
 
 
-def _bls_one(item: tuple[str, bytes, str]) -> bool:
-    return bls_valid(*item)
+def _heads_verify(public_hex: str, items: list[tuple[bytes, str]], workers: int | None) -> list[str | None]:
+    """Every tree head's BLS signature (all by the board key), batch-verified on all cores
+    (``voting.crypto.bls_batch``: one pairing pair for the batch, one by one only to name a bad
+    one): per item, None or why it fails. Remembered per process: a re-run in the same process (the
+    tests) does not pay twice; the answer depends on nothing but the inputs."""
+    todo = list(dict.fromkeys(item for item in items if (public_hex, *item) not in _BLS_DONE))
+    if todo:
+        raws = []
+        for _message, signature_hex in todo:
+            try:
+                raws.append(bytes.fromhex(signature_hex))
+            except ValueError:
+                raws.append(b"")  # refused by the batch as the wrong length
+        errors = bls_batch.verify_many(bls.BlsPublicKey.from_hex(public_hex), [m for m, _ in todo], raws,
+                                       workers=max(1, workers or os.cpu_count() or 1))
+        _BLS_DONE.update(((public_hex, *item), error) for item, error in zip(todo, errors, strict=True))
+    return [_BLS_DONE[(public_hex, *item)] for item in items]
 
 
-def _bls_all(items: list[tuple[str, bytes, str]], workers: int | None) -> list[bool]:
-    """BLS verifications (about 0.9 s each in py-ecc), on all cores when there are several;
-    remembered per process like :func:`bls_valid`."""
-    workers = max(1, workers or os.cpu_count() or 1)
-    todo = list(dict.fromkeys(item for item in items if item not in _BLS_DONE))
-    if workers > 1 and len(todo) > 1:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
-            _BLS_DONE.update(zip(todo, pool.map(_bls_one, todo), strict=True))
-    else:
-        _BLS_DONE.update((item, bls_valid(*item)) for item in todo)
-    return [_BLS_DONE[item] for item in items]
-
-
-_BLS_DONE: dict[tuple[str, bytes, str], bool] = {}
+_BLS_DONE: dict[tuple[str, bytes, str], str | None] = {}
 
 
 def _raise(problems: list[str], counts: Mapping[str, int] | None = None) -> None:
@@ -357,7 +345,7 @@ def check_heads(v: Verification) -> tuple[str, dict[str, int]]:
             hashes.append(b"")
     roots = _roots(hashes, {h["size"] for h in heads if isinstance(h["size"], int)})
     previous = None
-    signed: list[tuple[str, tuple[str, bytes, str]]] = []
+    signed: list[tuple[str, tuple[bytes, str]]] = []
     for n, data in enumerate(heads):
         head = SignedTreeHead.from_json({k: data[k] for k in ("fingerprint", "size", "root", "timestamp",
                                                               "signature")})
@@ -377,16 +365,19 @@ def check_heads(v: Verification) -> tuple[str, dict[str, int]]:
         if previous is not None and head.timestamp < previous.timestamp:
             problems.append(f"{where}: timestamp goes backwards: inconsistent with an earlier head")
         message = SignedTreeHead.signed_message(head.fingerprint, head.size, head.root, head.timestamp)
-        signed.append((where, (public.to_hex(), message, head.signature.to_hex())))
+        signed.append((where, (message, head.signature.to_hex())))
         previous = head
-    for (where, _), ok in zip(signed, _bls_all([item for _, item in signed], v.workers), strict=True):
-        if not ok:
-            problems.append(f"{where}: signature does not verify with the board key")
+    public_hex = public.to_hex()
+    for (where, _), error in zip(signed, _heads_verify(public_hex, [item for _, item in signed], v.workers),
+                                 strict=True):
+        if error is not None:
+            problems.append(f"{where}: signature does not verify with the board key ({error})")
     if v.rec["state"] != "open" and heads[-1]["size"] != len(board):
         problems.append(f"the last head covers {heads[-1]['size']} leaves, the closed board has {len(board)}")
     _raise(problems)
     sizes = [h["size"] for h in heads]
-    return f"{len(heads)} heads, sizes {sizes[0]}..{sizes[-1]}, signatures verify", {"heads": len(heads)}
+    return (f"{len(heads)} heads, sizes {sizes[0]}..{sizes[-1]}, signatures verify (BLS, batch)",
+            {"heads": len(heads)})
 
 
 def check_supersession(v: Verification) -> tuple[str, dict[str, int]]:
