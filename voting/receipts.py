@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from governance.signing import verify_bls
+from governance.sitecontext import as_utc
 from voting import board, record
 from voting.crypto.errors import CryptoError
 from voting.crypto.merkle import verify_inclusion_hash
@@ -182,10 +183,16 @@ def _check_head(session: Session, result: ReceiptCheck) -> None:
     head = board.head_covering(session, election, receipt.leaf_index)
     if head is None:
         latest = board.latest_head(session, election)
-        when = (f"the next head is signed within a minute of the next ballot, and at the latest when the election "
-                f"closes ({record.iso_seconds(election.closes_at)})")
+        closes = f"at the latest when the election closes ({record.iso_seconds(election.closes_at)})"
+        if latest is None:
+            when = f"the next head is signed with the next ballot, and {closes}"
+        else:
+            again = record.iso_seconds(as_utc(latest.created_at) + board.HEAD_MAX_AGE)
+            when = (f"the next head is signed when the board reaches {_entries(max(2 * latest.size, 1))} or with "
+                    f"the first ballot cast after {again}, and {closes}")
         message = (f"Not yet in a signed tree head (the latest covers {_entries(latest.size if latest else 0)}); "
-                   f"check again later: {when}.")
+                   f"check again later: {when}. Your receipt is already the board's signed promise to include "
+                   "this ballot.")
         add(Check("inclusion", "In the signed board", PENDING, message))
         add(Check("head_signature", "Board head signed by the cooperative", PENDING,
                   "Checked once a signed tree head covers this ballot."))

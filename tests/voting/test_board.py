@@ -78,25 +78,35 @@ def test_revote_supersedes_the_earlier_cast_and_audits_never_do(db_session) -> N
                                                          "cast_at", "payload")})
 
 
-def test_heads_are_signed_after_a_minute_or_sixteen_leaves_and_stay_consistent(db_session) -> None:
+def test_heads_are_signed_when_the_board_doubles_or_after_six_hours_and_stay_consistent(db_session) -> None:
     setup = make_election(db_session, secrecy=Secrecy.OPEN, voters=1)
     election, voter = setup.election, setup.voters[1]
     t = setup.now
-    post_ballot(db_session, election, voter, [[1, 0, 0]], now=t)            # creation head is old: signs size 1
-    assert [h.size for h in board.tree_heads(db_session, election)] == [0, 1]
-    for i in range(1, board.HEAD_MAX_LEAVES_BEHIND):                         # quick casts: no new head
+
+    def sizes() -> list[int]:
+        return [h.size for h in board.tree_heads(db_session, election)]
+
+    for i in range(9):                                                        # quick casts: each doubling signs
         post_ballot(db_session, election, voter, [[0, 1, 0]], now=t + timedelta(seconds=i))
-    assert [h.size for h in board.tree_heads(db_session, election)] == [0, 1]
-    assert board.head_covering(db_session, election, 5) is None
-    post_ballot(db_session, election, voter, [[0, 1, 0]], now=t + timedelta(seconds=20))   # 16 behind
-    assert [h.size for h in board.tree_heads(db_session, election)] == [0, 1, 17]
-    post_ballot(db_session, election, voter, [[0, 0, 1]], now=t + timedelta(seconds=30))
-    assert board.latest_head(db_session, election).size == 17
+    assert sizes() == [0, 1, 2, 4, 8]
+    assert board.head_covering(db_session, election, 8) is None               # leaf 8 waits for the next head
+    assert board.head_covering(db_session, election, 5).size == 8
+    for i in range(9, 15):
+        post_ballot(db_session, election, voter, [[0, 1, 0]], now=t + timedelta(seconds=i))
+    assert sizes() == [0, 1, 2, 4, 8]                                         # 15 < 2 x 8: no head
+    post_ballot(db_session, election, voter, [[0, 1, 0]], now=t + timedelta(seconds=20))
+    assert sizes() == [0, 1, 2, 4, 8, 16]                                     # doubled
+    post_ballot(db_session, election, voter, [[0, 0, 1]], now=t + timedelta(seconds=20) + board.HEAD_MAX_AGE
+                - timedelta(seconds=1))
+    assert board.latest_head(db_session, election).size == 16                 # not quite six hours old
+    post_ballot(db_session, election, voter, [[0, 0, 1]], now=t + timedelta(seconds=20) + board.HEAD_MAX_AGE)
+    assert board.latest_head(db_session, election).size == 18                 # six hours old: signs
     post_ballot(db_session, election, voter, [[0, 0, 1]], now=t + timedelta(seconds=30) + board.HEAD_MAX_AGE)
-    assert board.latest_head(db_session, election).size == 19                # a minute old: signs
+    assert board.latest_head(db_session, election).size == 18
 
     closing = board.sign_head(db_session, election, t)                        # an earlier clock: time never goes back
     assert closing.size == 19
+    assert sizes() == [0, 1, 2, 4, 8, 16, 18, 19]
     assert board.sign_head(db_session, election, t).id == closing.id
     db_session.commit()
     heads = board.tree_heads(db_session, election)

@@ -160,11 +160,13 @@ def test_board_pages_and_json_pages(client, db_session) -> None:
 
 def test_heads_json_heads_verify_and_are_consistent(client, db_session) -> None:
     setup = make_election(db_session, secrecy=Secrecy.OPEN, voters=1)
-    for i in range(3):
+    for i in range(4):  # minutes apart: a head each time the board doubles (sizes 1, 2, 4)
         post_ballot(db_session, setup.election, setup.voters[1], [[1, 0, 0]], now=setup.now + timedelta(minutes=2 * i))
+    post_ballot(db_session, setup.election, setup.voters[1], [[0, 1, 0]],  # six hours on: size 5 signed too
+                now=setup.now + timedelta(minutes=6) + board.HEAD_MAX_AGE)
     db_session.commit()
     data = client.get(f"/elections/{setup.election.id}/heads.json").get_json()
-    assert [h["size"] for h in data["heads"]] == [0, 1, 2, 3]
+    assert [h["size"] for h in data["heads"]] == [0, 1, 2, 4, 5]
     public = bls.BlsPublicKey.from_hex(data["board_public_key"])
     assert data["board_public_key"] == setup.election.manifest["board_public_key"]
     heads = [merkle.SignedTreeHead.from_json({k: h[k] for k in ("fingerprint", "size", "root", "timestamp",
@@ -176,9 +178,10 @@ def test_heads_json_heads_verify_and_are_consistent(client, db_session) -> None:
 
 def test_reading_pages_never_signs_a_head(client, db_session) -> None:
     setup = make_election(db_session, secrecy=Secrecy.OPEN, voters=1)
-    post_ballot(db_session, setup.election, setup.voters[1], [[1, 0, 0]], now=setup.now)
+    for i in range(2):  # sizes 1 and 2 double the board: both signed at the cast
+        post_ballot(db_session, setup.election, setup.voters[1], [[1, 0, 0]], now=setup.now + timedelta(seconds=i))
     _e, receipt = post_ballot(db_session, setup.election, setup.voters[1], [[0, 1, 0]],
-                              now=setup.now + timedelta(seconds=1))
+                              now=setup.now + timedelta(seconds=2))  # size 3: no head yet
     db_session.commit()
     before = count_rows(db_session, TreeHead)
     eid = setup.election.id

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.voting.factories import make_election, post_ballot
-from voting import board, receipts
+from voting import board, receipts, record
 from voting.models import EntryKind, Secrecy
 from voting.receipts import FAIL, PASS, PENDING, ReceiptUnreadable, UnknownElection, check_receipt, parse_receipt
 
@@ -40,24 +40,29 @@ def test_a_fresh_receipt_passes_every_check(db_session) -> None:
 
 
 def test_a_ballot_not_yet_in_a_signed_head_is_pending_then_passes(db_session) -> None:
-    setup = make_election(db_session, secrecy=Secrecy.OPEN, voters=2)
+    setup = make_election(db_session, secrecy=Secrecy.OPEN, voters=3)
     election, t = setup.election, setup.now
-    post_ballot(db_session, election, setup.voters[1], [[1, 0, 0]], now=t)
-    _entry, receipt = post_ballot(db_session, election, setup.voters[2], [[0, 1, 0]], now=t + timedelta(seconds=5))
+    post_ballot(db_session, election, setup.voters[1], [[1, 0, 0]], now=t)                        # head: size 1
+    post_ballot(db_session, election, setup.voters[2], [[1, 0, 0]], now=t + timedelta(seconds=2))  # doubled: size 2
+    _entry, receipt = post_ballot(db_session, election, setup.voters[3], [[0, 1, 0]], now=t + timedelta(seconds=5))
     db_session.commit()
     result = check_receipt(db_session, receipt)
     assert statuses(result) == {**ALL_PASS, "inclusion": PENDING, "head_signature": PENDING}
     assert result.status == PENDING
     assert result.head is None
     [inclusion] = [c for c in result.checks if c.name == "inclusion"]
-    assert "Not yet in a signed tree head (the latest covers 1 entry)" in inclusion.explanation
+    assert "Not yet in a signed tree head (the latest covers 2 entries)" in inclusion.explanation
     assert "check again later" in inclusion.explanation
+    next_age = record.iso_seconds(t + timedelta(seconds=2) + board.HEAD_MAX_AGE)
+    assert f"when the board reaches 4 entries or with the first ballot cast after {next_age}" in inclusion.explanation
+    assert f"at the latest when the election closes ({record.iso_seconds(election.closes_at)})" in inclusion.explanation
+    assert "already the board's signed promise" in inclusion.explanation
 
     board.sign_head(db_session, election, t + timedelta(seconds=6))  # as counting does at close
     db_session.commit()
     result = check_receipt(db_session, receipt)
     assert statuses(result) == ALL_PASS
-    assert result.head.size == 2
+    assert result.head.size == 3
     assert len(result.proof) == 1
 
 
