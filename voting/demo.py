@@ -132,9 +132,9 @@ def _cast(session: Session, election: Election, member: Member, choices: list[li
 def cast_votes(session: Session, election: Election, members: Mapping[str, Member],
                votes: Sequence[content.Vote], *, start: datetime) -> None:
     """Cast ``votes`` from ``start`` in bursts of eight a few seconds apart, ``BURST_HOURS`` apart;
-    a re-vote comes at the end of the next burst. (The board signs a tree head when a cast finds the
-    latest one a minute old, and BLS signing is slow in pure Python: one head per burst, as on a busy
-    evening.) Everything is posted in time order, so the board's times only go forward."""
+    a re-vote comes at the end of the next burst. (The board signs a tree head when a cast doubles
+    the board or finds the latest head six hours old, see ``voting.board``.) Everything is posted in
+    time order, so the board's times only go forward."""
     steps: list[tuple[datetime, int, Callable[[datetime], object]]] = []
     for i, vote in enumerate(votes):
         burst = start + timedelta(hours=content.BURST_HOURS * (i // 8))
