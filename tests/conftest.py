@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from governance import db as dbmod
 from governance.app import create_app
@@ -238,3 +240,16 @@ def fetch_all(session: Session, statement: object) -> list:
     with separate_session(session) as s:
         result = s.execute(statement)
         return list(result.scalars()) if len(result.keys()) == 1 else list(result.all())
+
+
+@contextmanager
+def live_site(app: Flask) -> Iterator[str]:
+    """The app served over real HTTP on 127.0.0.1 (a free port) in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tests.conftest import make_member
+from voting import ceremony_services as cs
 from voting import trustee_client as tc
-from voting.committee_models import TrusteeCommittee
+from voting.committee_models import CommitteeStatus, TrusteeCommittee
 from voting.committee_services import create_committee
 from voting.crypto import bls
 from voting.crypto import trustees as T
@@ -60,3 +61,63 @@ def appoint(session: Session, steward: Any, n: int, k: int, *,
 
 def ceremony_of(committee: TrusteeCommittee) -> T.Ceremony:
     return T.Ceremony(bytes.fromhex(committee.fingerprint), committee.n, committee.k)
+
+
+# ---------------------------------------------------------------- running the ceremony through the services
+
+def announce_all(session: Session, committee: TrusteeCommittee, seats: list[Any]) -> None:
+    for seat in seats:
+        assert committee.status == CommitteeStatus.ANNOUNCING
+        cs.submit_announcement(session, committee.id, seat.member,
+                               announcement_payload(ceremony_of(committee), seat.secrets), now=NOW)
+    session.commit()
+    assert committee.status == CommitteeStatus.DEALING
+
+
+def roster_of(seats: list[Any], committee: TrusteeCommittee) -> dict[int, T.Announcement]:
+    return {s.secrets.index: T.announce(ceremony_of(committee), s.secrets) for s in seats}
+
+
+def deal_payload(session: Session, committee: TrusteeCommittee, seat: Any) -> dict[str, Any]:
+    from voting.trustee_api import ceremony_state  # the site's view of the ceremony, as the CLI fetches it
+
+    state = ceremony_state(session, committee, seat.member)
+    roster = tc.checked_roster(ceremony_of(committee), state, seat.secrets)
+    seat.secrets, payload = tc.dealing_payload(ceremony_of(committee), seat.secrets, roster)
+    return payload
+
+
+def confirm_seat(session: Session, committee: TrusteeCommittee, seat: Any) -> tc.Confirmation:
+    from voting.trustee_api import ceremony_state
+
+    state = ceremony_state(session, committee, seat.member)
+    roster = tc.checked_roster(ceremony_of(committee), state, seat.secrets)
+    confirmation = tc.confirmation_payload(ceremony_of(committee), seat.secrets, roster, state)
+    cs.submit_confirmation(session, committee.id, seat.member, confirmation.payload, now=NOW)
+    session.commit()
+    return confirmation
+
+
+def complaint_ceremony(session: Session, steward: Any, prefix: str) -> tuple[TrusteeCommittee, list[Any]]:
+    """A 2-of-3 ceremony run to READY in which dealer 1 cheats (trustee 2's complaint is upheld and
+    dealer 1 disqualified) and trustee 3 falsely accuses dealer 2 (a valid complaint, not upheld)."""
+    from voting.trustee_api import ceremony_state
+
+    committee, seats = appoint(session, steward, 3, 2, prefix=prefix)
+    announce_all(session, committee, seats)
+    ceremony = ceremony_of(committee)
+    cheat = deal_payload(session, committee, seats[0])
+    bad = T.encrypt_share(ceremony, seats[0].secrets, roster_of(seats, committee), 2, value=12345)
+    cheat["shares"] = [bad.to_json() if s["recipient"] == 2 else s for s in cheat["shares"]]
+    cs.submit_dealing(session, committee.id, seats[0].member, cheat, now=NOW)
+    for seat in seats[1:]:
+        cs.submit_dealing(session, committee.id, seat.member, deal_payload(session, committee, seat), now=NOW)
+    session.commit()
+    confirm_seat(session, committee, seats[1])
+    state = ceremony_state(session, committee, seats[2].member)
+    share = next(T.EncryptedShare.from_json(s) for s in state["shares_to_me"] if s["dealer"] == 2)
+    false = T.complain(ceremony, seats[2].secrets, roster_of(seats, committee), share)
+    cs.submit_confirmation(session, committee.id, seats[2].member, {"complaints": [false.to_json()]}, now=NOW)
+    session.commit()
+    confirm_seat(session, committee, seats[0])
+    return committee, seats

@@ -13,6 +13,10 @@ from governance.audit.models import AuditEntry
 from governance.members.models import Member, MemberStatus
 from tests.conftest import count_rows, fetch_all, make_member, reload
 from tests.voting.committee_helpers import NOW, announcement_payload, appoint, ceremony_of
+from tests.voting.committee_helpers import announce_all as _announce_all
+from tests.voting.committee_helpers import confirm_seat as _confirm
+from tests.voting.committee_helpers import deal_payload as _deal
+from tests.voting.committee_helpers import roster_of as _roster
 from voting import ceremony_services as cs
 from voting import committee_services as svc
 from voting import trustee_client as tc
@@ -26,35 +30,6 @@ from voting.trustee_api import ceremony_state
 @pytest.fixture
 def steward(db_session):
     return make_member(db_session, "steward@example.org", roles=("member", "steward"))
-
-
-def _announce_all(session, committee, seats):
-    for seat in seats:
-        assert committee.status == CommitteeStatus.ANNOUNCING
-        cs.submit_announcement(session, committee.id, seat.member, announcement_payload(ceremony_of(committee),
-                                                                                         seat.secrets), now=NOW)
-    session.commit()
-    assert committee.status == CommitteeStatus.DEALING
-
-
-def _roster(seats, committee):
-    return {s.secrets.index: T.announce(ceremony_of(committee), s.secrets) for s in seats}
-
-
-def _deal(session, committee, seat):
-    state = ceremony_state(session, committee, seat.member)
-    roster = tc.checked_roster(ceremony_of(committee), state, seat.secrets)
-    seat.secrets, payload = tc.dealing_payload(ceremony_of(committee), seat.secrets, roster)
-    return payload
-
-
-def _confirm(session, committee, seat):
-    state = ceremony_state(session, committee, seat.member)
-    roster = tc.checked_roster(ceremony_of(committee), state, seat.secrets)
-    confirmation = tc.confirmation_payload(ceremony_of(committee), seat.secrets, roster, state)
-    cs.submit_confirmation(session, committee.id, seat.member, confirmation.payload, now=NOW)
-    session.commit()
-    return confirmation
 
 
 def _pure_joint_key(session, committee):

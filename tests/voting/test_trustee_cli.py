@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from werkzeug.serving import make_server
 
-from tests.conftest import make_member, reload
+from tests.conftest import live_site, make_member, reload
 from tests.voting.committee_helpers import NOW
 from voting import committee_services as svc
 from voting.committee_models import CommitteeStatus, TrusteeCommittee
@@ -27,14 +25,8 @@ PASSPHRASE = "a long passphrase for trustee three"
 
 @pytest.fixture
 def site(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with live_site(app) as base:
+        yield base
 
 
 OUTPUTS: list[str] = []

@@ -6,7 +6,6 @@ which is tested against the server on its own)."""
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -15,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.conftest import DEFAULT_PASSWORD, count_rows, csrf_token, login, make_member, reload
+from tests.conftest import DEFAULT_PASSWORD, count_rows, csrf_token, live_site, login, make_member, reload
 from tests.voting.committee_helpers import announcement_payload, appoint, ceremony_of
 from tests.voting.counting_helpers import after_close, make_secret_election, ready_committee
 from tests.voting.factories import make_election, post_ballot
@@ -372,18 +370,6 @@ CSP = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none
 
 
 @contextmanager
-def _live_site(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-@contextmanager
 def _chromium() -> Iterator[Any]:
     """Debian's Chromium through Playwright (never a downloaded browser); skipped without them, as the
     browser tests are (tests/browser/conftest.py), unless DATAGUILD_TEST_REQUIRE_BROWSER=1."""
@@ -442,7 +428,7 @@ def test_a_trustee_runs_every_step_in_a_real_browser(app, db_session, steward, t
     Chromium against the running site, under a strict Content-Security-Policy."""
     committee, _seats = appoint(db_session, steward, 1, 1, prefix="web")
     cid = committee.id
-    with _live_site(app) as base, _chromium() as browser:
+    with live_site(app) as base, _chromium() as browser:
         context = browser.new_context(accept_downloads=True)
         context.route(f"{base}/trustee/**", _with_csp)
         page = context.new_page()

@@ -309,34 +309,12 @@ def test_a_ceremony_with_an_upheld_and_a_false_complaint_verifies_and_its_verdic
     accused dealer 2. The record verifies; claiming dealer 1 qualified, or dropping the complaint,
     fails the committee check."""
     from tests.conftest import make_member
-    from tests.voting.committee_helpers import NOW as CEREMONY_NOW
-    from tests.voting.committee_helpers import appoint, ceremony_of
+    from tests.voting.committee_helpers import complaint_ceremony
     from tests.voting.counting_helpers import make_secret_election
-    from tests.voting.test_committee_services import _announce_all, _confirm, _deal, _roster
-    from voting import ceremony_services as cs
     from voting import record_export
-    from voting.crypto import trustees as T
-    from voting.trustee_api import ceremony_state
 
     steward = make_member(db_session, "verify-ceremony@example.org", roles=("member", "steward"))
-    committee, seats = appoint(db_session, steward, 3, 2, prefix="vcx")
-    _announce_all(db_session, committee, seats)
-    ceremony = ceremony_of(committee)
-    cheat = _deal(db_session, committee, seats[0])
-    bad = T.encrypt_share(ceremony, seats[0].secrets, _roster(seats, committee), 2, value=12345)
-    cheat["shares"] = [bad.to_json() if s["recipient"] == 2 else s for s in cheat["shares"]]
-    cs.submit_dealing(db_session, committee.id, seats[0].member, cheat, now=CEREMONY_NOW)
-    for seat in seats[1:]:
-        cs.submit_dealing(db_session, committee.id, seat.member, _deal(db_session, committee, seat), now=CEREMONY_NOW)
-    db_session.commit()
-    _confirm(db_session, committee, seats[1])
-    state = ceremony_state(db_session, committee, seats[2].member)
-    share = next(T.EncryptedShare.from_json(s) for s in state["shares_to_me"] if s["dealer"] == 2)
-    false = T.complain(ceremony, seats[2].secrets, _roster(seats, committee), share)
-    cs.submit_confirmation(db_session, committee.id, seats[2].member, {"complaints": [false.to_json()]},
-                           now=CEREMONY_NOW)
-    db_session.commit()
-    _confirm(db_session, committee, seats[0])
+    committee, _seats = complaint_ceremony(db_session, steward, "vcx")
     setup = make_secret_election(db_session, committee, voters=2)
     db_session.commit()
     rec = record_export.election_record(db_session, setup.election)
