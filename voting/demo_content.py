@@ -162,7 +162,13 @@ Count an election yourself
 These elections have closed and their encrypted tallies are posted, waiting for the trustees:
 {listed}
 
-Start the demo (`dataguild demo`), then, for one of them (N), as two of the trustees:
+In the browser: start the demo (`dataguild demo`), sign in as trustee1@demo.coop (password
+dataguild-demo), open the trustee desk ({base_url}/trustee), follow "Election #N is waiting for
+your decryption" and pick trustee-1.json from this folder (leave the passphrase empty). The page
+reads the file and never sends it. Then do the same as trustee2@demo.coop with trustee-2.json: that
+decides the election.
+
+Or with the command line, for one of them (N), as two of the trustees:
 
 {command}
 
