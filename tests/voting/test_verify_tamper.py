@@ -209,6 +209,22 @@ def test_bad_tree_head_signature(records, tmp):
     _fails(rec, tmp, "board.heads", "head 1 (size 1): signature does not verify")
 
 
+@pytest.mark.parametrize(("signature", "detail"), [
+    ("identity", "signature does not verify with the board key: the signature is the point at infinity"),
+    ("outside", "signature does not verify with the board key: the signature is not in the G2 subgroup"),
+    ("off curve", "signature does not verify with the board key: the signature is not a point on the curve"),
+    ("upper", "the signature is not 96 bytes of lowercase hex"),
+])
+def test_tree_head_signature_that_is_no_valid_point(records, tmp, signature, detail):
+    from tests.crypto.test_bls_batch import INFINITY, _off_curve, _outside_subgroup
+
+    rec = copy.deepcopy(records["secret"])
+    head = rec["tree_heads"][2]
+    head["signature"] = {"identity": INFINITY.hex(), "outside": _outside_subgroup().hex(),
+                         "off curve": _off_curve().hex(), "upper": head["signature"].upper()}[signature]
+    _fails(rec, tmp, "board.heads", f"head 2 (size 2): {detail}")
+
+
 def test_bad_receipt_signature(records, tmp):
     rec = copy.deepcopy(records["secret"])
     board = rec["board"]

@@ -55,6 +55,7 @@ from .bls import SIGNATURE_SIZE, BlsPublicKey
 from .errors import InvalidSignature
 
 WEIGHT_BITS = 64
+NOT_VERIFIED = "the signature does not verify with this key and message"
 DST = _Scheme.DST  # b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_", as voting.crypto.bls signs
 
 _Affine = tuple[tuple[int, int], tuple[int, int]] | None  # a G2 point for pickling (None: infinity)
@@ -182,7 +183,7 @@ def verify_many(public: BlsPublicKey, messages: Sequence[bytes], signatures: Seq
     singles = _map(_one, [(public.raw, *points[i]) for i in accepted], workers)
     for i, ok in zip(accepted, singles, strict=True):
         if not ok:
-            errors[i] = "the signature does not verify with this key and message"
+            errors[i] = NOT_VERIFIED
     return errors
 
 
