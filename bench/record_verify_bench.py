@@ -7,15 +7,21 @@ against the naive baseline timed in the same run.
 The record is built with the pure code only (no database): a 2-of-3 trustee ceremony with BLS keys,
 a manifest, a roll of one alias per ballot, one ballot per alias (one question, 5 options, choose 1..3,
 like bench/crypto_bench.py) encrypted in parallel with the fastest backend, every leaf's receipt
-(BIP-340), a signed tree head every ``--heads-every`` leaves (throwaway BLS key), the encrypted tally,
+(BIP-340), the signed tree heads the site would sign (throwaway BLS key), the encrypted tally,
 two trustees' decryption shares, the result, its aggregate certificate and the outcome. It is cached
 (``--cache``, default ``$TMPDIR/dataguild-bench``) so reruns skip the generation.
+
+The ballots are spread evenly over the 7-day voting window (one every ~60 s for 10,000), and the tree
+heads are the ones the site's schedule (``voting.board.schedule_due``) signs for that election: at
+creation, whenever the board has doubled since the latest head or the latest head is 6 hours old,
+and at close. ``--heads-every N`` instead signs one every N leaves (the bench's earlier record).
 
 Then ``dataguild-verify`` runs on it in a subprocess with ``DATAGUILD_CRYPTO_BACKEND=python`` (pure
 Python, no gmpy2/coincurve), all 16 checks. The baseline — bench/baseline.py's ballot proofs on
 py-ecc's reference arithmetic and BIP-340 receipts on py-ecc's secp256k1, one by one — is timed on a
 sample and extrapolated to the whole record on the same number of cores (it says so); the BLS checks
-(heads, proofs of possession, certificate: py-ecc in both) are timed one by one in full. The baseline
+(heads, proofs of possession, certificate: py-ecc in both) are timed one by one in full; the verifier
+batch-verifies the heads (``voting.crypto.bls_batch``). The baseline
 is timed in CPU time (load-independent); the verifier in wall time and in CPU time of it and its
 workers, because this machine is shared: divided by the workers, the CPU time is what an idle
 machine would take.
@@ -43,6 +49,7 @@ from py_ecc.secp256k1 import secp256k1 as ref
 from bench import baseline
 from voting import election_record as er
 from voting import record, tally
+from voting.board import schedule_due  # the site's head schedule (imports the site's models; fine in a bench)
 from voting.crypto import bip340, bls
 from voting.crypto import trustees as T
 from voting.crypto.ballot import ChoiceQuestion, encrypt_ballot
@@ -53,6 +60,7 @@ from voting.crypto.merkle import MerkleLog, SignedTreeHead
 
 ROOT = Path(__file__).resolve().parents[1]
 OPENS = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+WINDOW = timedelta(days=7)
 CHOICE = ChoiceQuestion(options=("a", "b", "c", "d", "e"), min_selections=1, max_selections=3)
 
 
@@ -96,7 +104,7 @@ def _make_entries(indexes: range) -> list[dict[str, Any]]:
             ballot, _ = encrypt_ballot(CHOICE, choices, g["key"], bytes.fromhex(g["fingerprint"]), f"b-{i:08d}")
             fields = {"fingerprint": g["fingerprint"], "leaf_index": i, "kind": "cast", "alias": g["roll"][i],
                       "tracking_code": ballot.tracking_code(),
-                      "cast_at": record.iso_seconds(OPENS + timedelta(seconds=i)), "payload": ballot.to_json()}
+                      "cast_at": record.iso_seconds(cast_time(i, g["ballots"])), "payload": ballot.to_json()}
             leaf_hash = record.leaf_hash_hex(**fields)
             message = record.receipt_message(
                 election_id=1, fingerprint=g["fingerprint"], leaf_index=i, kind="cast",
@@ -110,6 +118,25 @@ def _make_entries(indexes: range) -> list[dict[str, Any]]:
     return out
 
 
+def cast_time(i: int, ballots: int) -> datetime:
+    """Ballot ``i`` of ``ballots`` spread evenly over the window, whole seconds."""
+    return OPENS + timedelta(seconds=i * int(WINDOW.total_seconds()) // ballots)
+
+
+def head_plan(ballots: int, heads_every: int) -> list[tuple[int, datetime]]:
+    """``(size, signed at)`` of every tree head: the site's schedule (``heads_every`` 0) or one every
+    ``heads_every`` leaves; always the creation head (size 0) and the closing head."""
+    plan = [(0, OPENS)]
+    for n in range(1, ballots + 1):
+        now = cast_time(n - 1, ballots)
+        due = n % heads_every == 0 if heads_every else schedule_due(plan[-1][0], plan[-1][1], n, now)
+        if due:
+            plan.append((n, now))
+    if plan[-1][0] != ballots:
+        plan.append((ballots, OPENS + WINDOW))
+    return plan
+
+
 def build_bench_record(ballots: int, heads_every: int, workers: int) -> dict[str, Any]:
     rng = T.deterministic_rng(b"verify bench")
     transcript, summary, joint, trustee_secrets, bls_secrets = _committee(rng)
@@ -120,11 +147,11 @@ def build_bench_record(ballots: int, heads_every: int, workers: int) -> dict[str
         election_id=1, cooperative="Bench cooperative",
         proposal={"id": 1, "kind": "data_use_rule", "title": "Bench", "version": 1, "content_hash": "0" * 64},
         method="one_member_one_vote", secrecy="secret", questions=[CHOICE.to_json()], opens_at=OPENS,
-        closes_at=OPENS + timedelta(days=7), roll_size=ballots, roll_hash_hex=record.roll_hash(roll),
+        closes_at=OPENS + WINDOW, roll_size=ballots, roll_hash_hex=record.roll_hash(roll),
         election_key=joint.election_key().hex(), committee=summary, board_public_key=board_key.public_key().to_hex(),
         receipt_public_key=bip340.pubkey_from_secret(receipt_secret).hex(), constitution_version=1)
     fingerprint = record.manifest_fingerprint(manifest)
-    _GEN.update(key=ElectionKey(joint.election_key()), fingerprint=fingerprint, roll=roll,
+    _GEN.update(key=ElectionKey(joint.election_key()), fingerprint=fingerprint, roll=roll, ballots=ballots,
                 receipt_secret=receipt_secret, receipt_public=manifest["receipt_public_key"])
     size = -(-ballots // (workers * 8))
     ranges = [range(i, min(i + size, ballots)) for i in range(0, ballots, size)]
@@ -132,13 +159,13 @@ def build_bench_record(ballots: int, heads_every: int, workers: int) -> dict[str
         board = [entry for part in pool.map(_make_entries, ranges) for entry in part]
     log = MerkleLog()
     heads = []
-    sizes = sorted({0, *range(heads_every, ballots, heads_every), ballots})
+    plan = dict(head_plan(ballots, heads_every))
     for n, entry in enumerate([None, *board]):
         if entry is not None:
             log.append_hash(bytes.fromhex(entry["leaf_hash"]))
-        if n in sizes:
+        if n in plan:
             head = SignedTreeHead.create(board_key, bytes.fromhex(fingerprint), n, log.root(),
-                                         int((OPENS + timedelta(seconds=n)).timestamp() * 1000))
+                                         int(plan[n].timestamp() * 1000))
             heads.append({**head.to_json(), "signing_key": board_key.public_key().to_hex()})
     counted = tally.counted_leaves(er.board_leaves({"board": board}))
     document = tally.tally_document(fingerprint, tally.specs_of(manifest), counted, len(board))
@@ -219,12 +246,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ballots", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--heads-every", type=int, default=1000, help="leaves between signed tree heads")
+    parser.add_argument("--heads-every", type=int, default=0,
+                        help="leaves between signed tree heads (default 0: the site's head schedule)")
     parser.add_argument("--sample", type=int, default=10, help="ballots and receipts timed for the baseline")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "dataguild-bench")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
-    path = args.cache / f"verify-record-{args.ballots}-{args.heads_every}.json"
+    schedule = f"every-{args.heads_every}" if args.heads_every else "site"
+    path = args.cache / f"verify-record-{args.ballots}-{schedule}.json"
     print(f"# python {platform.python_version()}, {os.cpu_count()} cores, backends {available_backends()}, "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
     if path.exists():
@@ -235,8 +264,12 @@ def main() -> None:
         path.write_bytes(er.record_bytes(rec))
         print(f"# record: {path}, generated in {time.perf_counter() - started:.0f} s", flush=True)
     rec = er.read_record(path)
-    print(f"# {path.stat().st_size / 1e6:.1f} MB, {len(rec['board'])} leaves, {len(rec['tree_heads'])} heads",
-          flush=True)
+    sizes = [h["size"] for h in rec["tree_heads"]]
+    how = (f"one every {args.heads_every} leaves" if args.heads_every else
+           "the site's schedule for ballots spread evenly over 7 days: creation, each doubling of the board, "
+           "every 6 h, close")
+    print(f"# {path.stat().st_size / 1e6:.1f} MB, {len(rec['board'])} leaves, {len(sizes)} heads ({how}; sizes "
+          f"{', '.join(map(str, sizes[:16]))}{', ...' if len(sizes) > 16 else ''})", flush=True)
     env = {**os.environ, "DATAGUILD_CRYPTO_BACKEND": "python"}
     command = [sys.executable, "-m", "voting.verify", str(path), "--json", "--no-progress",
                "--workers", str(args.workers)]
