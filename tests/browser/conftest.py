@@ -152,27 +152,13 @@ def _copy_sqlite_to_postgres(sqlite_file: Path, pg_url: str) -> None:
 @pytest.fixture(scope="session")
 def postgres_template(demo_template: Path) -> Iterator[str]:
     """This worker's PostgreSQL template database holding the demo (name of the database)."""
-    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy import make_url
 
-    from governance import db as dbmod
+    from tests.conftest import scratch_postgres_database
 
-    assert POSTGRES_URL
-    url = make_url(dbmod.normalise_url(POSTGRES_URL))
-    name = f"{url.database}_browser_tpl{os.getpid()}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # set but unreachable: fail, never skip
-        pytest.fail(f"DATAGUILD_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {exc}", pytrace=False)
-    _copy_sqlite_to_postgres(demo_template / "demo.sqlite", url.set(database=name).render_as_string(False))
-    try:
-        yield name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database("browser_tpl") as url:
+        _copy_sqlite_to_postgres(demo_template / "demo.sqlite", url)
+        yield make_url(url).database
 
 
 # ------------------------------------------------------------------ the site under gunicorn
