@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -253,3 +254,46 @@ def live_site(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+# ---------------------------------------------------------------- a real browser (Debian's Chromium)
+
+CHROMIUM = Path(os.environ.get("DATAGUILD_TEST_CHROMIUM", "/usr/bin/chromium"))  # Debian's, from .ci/run
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+REQUIRE_BROWSER = os.environ.get("DATAGUILD_TEST_REQUIRE_BROWSER") == "1"
+
+
+def browser_missing() -> str | None:
+    """Why no browser test can run here (None when Chromium and Playwright are both installed)."""
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the Python package playwright is missing (pip install -e '.[test]')"
+    return None
+
+
+def require_browser() -> None:
+    """Skip without a browser, or fail when DATAGUILD_TEST_REQUIRE_BROWSER=1 (as .ci/run sets)."""
+    missing = browser_missing()
+    if missing and REQUIRE_BROWSER:
+        pytest.fail(f"DATAGUILD_TEST_REQUIRE_BROWSER=1 but {missing}", pytrace=False)
+    if missing:
+        pytest.skip(f"browser tests skipped: {missing}")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium per test process, driven by Playwright (never a downloaded browser). Sync
+    Playwright runs an event loop in this thread while it is open, so a process may hold only one:
+    every browser test shares this one and makes its own context."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    # Playwright gives every launch a fresh temporary profile (its own --user-data-dir).
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()

@@ -34,37 +34,21 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import require_browser
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("DATAGUILD_TEST_CHROMIUM", "/usr/bin/chromium"))  # Debian's, from .ci/run
 VENDOR = Path(__file__).resolve().parent / "vendor"
 SCREENSHOT_DIR = ROOT / "docs" / "screenshots"
-REQUIRE_BROWSER = os.environ.get("DATAGUILD_TEST_REQUIRE_BROWSER") == "1"
 TAKE_SCREENSHOTS = os.environ.get("DATAGUILD_SCREENSHOTS") == "1"
 POSTGRES_URL = os.environ.get("DATAGUILD_TEST_POSTGRES_URL")
 DEMO_PASSWORD = "dataguild-demo"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 780}
 
 
-def _browser_missing() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the Python package playwright is missing (pip install -e '.[test]')"
-    return None
-
-
 @pytest.fixture(autouse=True, scope="session")
 def _browser_available() -> None:
-    missing = _browser_missing()
-    if missing and REQUIRE_BROWSER:
-        pytest.fail(f"DATAGUILD_TEST_REQUIRE_BROWSER=1 but {missing}", pytrace=False)
-    if missing:
-        pytest.skip(f"browser tests skipped: {missing}")
+    require_browser()
 
 
 # ------------------------------------------------------------------ the demo, seeded once per run
@@ -313,17 +297,6 @@ def shared_site(request: pytest.FixtureRequest, demo_template: Path,
 
 
 # ------------------------------------------------------------------ the browser
-
-@pytest.fixture(scope="session")
-def browser(_browser_available: None) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright gives every launch a fresh temporary profile (its own --user-data-dir).
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
 
 @pytest.fixture
 def new_page(browser: Any) -> Iterator[Any]:

@@ -5,9 +5,6 @@ which is tested against the server on its own)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -363,31 +360,9 @@ def test_counting_from_the_desk(app, db_session, steward, make_logged_in_client)
 
 # ---------------------------------------------------------------- in a real browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 PASSPHRASE = "a passphrase typed into the page only"
 #: What the desk's pages must work under (no inline script or style); added to their responses here.
 CSP = "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'"
-
-
-@contextmanager
-def _chromium() -> Iterator[Any]:
-    """Debian's Chromium through Playwright (never a downloaded browser); skipped without them, as the
-    browser tests are (tests/browser/conftest.py), unless DATAGUILD_TEST_REQUIRE_BROWSER=1."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        sync_playwright = None
-    if sync_playwright is None or not CHROMIUM.exists():
-        if os.environ.get("DATAGUILD_TEST_REQUIRE_BROWSER") == "1":
-            pytest.fail("DATAGUILD_TEST_REQUIRE_BROWSER=1 but Chromium or Playwright is missing", pytrace=False)
-        pytest.skip("no browser: /usr/bin/chromium and the playwright package are needed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _with_csp(route: Any) -> None:
@@ -423,12 +398,12 @@ def _run_step(page: Any, url: str, key: Path | None, tmp_path: Path, name: str, 
     return saved
 
 
-def test_a_trustee_runs_every_step_in_a_real_browser(app, db_session, steward, tmp_path):
+def test_a_trustee_runs_every_step_in_a_real_browser(app, db_session, steward, tmp_path, browser):
     """Keygen, announce, deal, confirm and store, decrypt and co-sign: pages.js with dgcrypto.js in
     Chromium against the running site, under a strict Content-Security-Policy."""
     committee, _seats = appoint(db_session, steward, 1, 1, prefix="web")
     cid = committee.id
-    with live_site(app) as base, _chromium() as browser:
+    with live_site(app) as base:
         context = browser.new_context(accept_downloads=True)
         context.route(f"{base}/trustee/**", _with_csp)
         page = context.new_page()
