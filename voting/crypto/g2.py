@@ -1,0 +1,94 @@
+"""Fast G2 cofactor clearing, hashing and subgroup checks for BLS12-381, equal to py-ecc's.
+
+Pure (stdlib and py-ecc only). py-ecc clears the cofactor of a hashed point by multiplying it by the
+636-bit ``h_eff`` and checks membership of G2 by multiplying by the 255-bit group order ``r``; both
+are plain double-and-add in Python and dominate the cost of checking a signature short of the
+pairings. The standard endomorphism methods do the same work with two or one 64-bit multiplications
+by the BLS parameter ``x`` (``-0xd201000000010000``) and the cheap endomorphism ``psi``:
+
+- :func:`clear_cofactor` is RFC 9380 Appendix G.3 (Budroni-Pintore): ``h_eff·P = [x²-x-1]P +
+  [x-1]psi(P) + psi²(2P)`` for every point P of E'(Fp2), which is how RFC 9380 defines ``h_eff``.
+- :func:`in_subgroup` is M. Scott's test ("A note on group membership tests for G1, G2 and GT on BLS
+  pairing-friendly curves", ePrint 2021/1130, proof completed in ePrint 2022/352): a point P of
+  E'(Fp2) is in G2 exactly when ``psi(P) == [x]P``; blst and zkcrypto/bls12_381 use it.
+
+tests/crypto/test_g2.py checks both against py-ecc on points in G2 and on points of E'(Fp2) outside
+it (``map_to_curve_G2`` outputs before clearing, and sums of those with G2 points).
+
+Points are py-ecc's optimized ones: homogeneous projective ``(X, Y, Z)`` over ``FQ2`` with affine
+``(X/Z, Y/Z)``, and ``Z == 0`` for the point at infinity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from py_ecc.bls.hash_to_curve import hash_to_field_FQ2, map_to_curve_G2
+from py_ecc.optimized_bls12_381 import FQ2, add, double, eq, field_modulus, multiply, neg
+
+Point = tuple[FQ2, FQ2, FQ2]  # py-ecc's optimized G2 point
+
+BLS_X = -0xD201000000010000  # the BLS12-381 parameter x (negative), RFC 9380 section 8.8.2
+_ABS_X = -BLS_X
+
+
+def _conjugate(element: FQ2) -> FQ2:
+    """The Frobenius map a + b·i -> a - b·i of Fp2 = Fp[i]/(i² + 1) (py-ecc's FQ2 modulus)."""
+    real, imaginary = element.coeffs
+    return FQ2([real, -imaginary])
+
+
+def _psi_constants() -> tuple[FQ2, FQ2]:
+    """c1 = 1/(1+i)^((p-1)/3) and c2 = 1/(1+i)^((p-1)/2), computed from RFC 9380 G.3's definition."""
+    one_plus_i = FQ2([1, 1])
+    return FQ2.one() / one_plus_i ** ((field_modulus - 1) // 3), FQ2.one() / one_plus_i ** ((field_modulus - 1) // 2)
+
+
+if FQ2([0, 1]) ** 2 != -FQ2.one():  # _conjugate and the constants assume i² = -1
+    raise ImportError("py-ecc's FQ2 is not Fp[i]/(i² + 1)")
+PSI_X, PSI_Y = _psi_constants()
+
+
+def psi(point: Point) -> Point:
+    """The untwist-Frobenius-twist endomorphism psi(x, y) = (c1·conj(x), c2·conj(y)) of E'(Fp2).
+
+    In homogeneous coordinates x = X/Z, so conj(x) = conj(X)/conj(Z): conjugating Z as well gives
+    the image without an inversion. The point at infinity (Z = 0) stays at infinity."""
+    x, y, z = point
+    return PSI_X * _conjugate(x), PSI_Y * _conjugate(y), _conjugate(z)
+
+
+def _times_x(point: Point) -> Point:
+    """[x]P for the (negative) BLS parameter x."""
+    return neg(multiply(point, _ABS_X))
+
+
+def _subtract(left: Point, right: Point) -> Point:
+    return add(left, neg(right))
+
+
+def clear_cofactor(point: Point) -> Point:
+    """h_eff·P (py-ecc's ``clear_cofactor_G2``) by RFC 9380 G.3's ``clear_cofactor_bls12381_g2``:
+    [x²-x-1]P + [x-1]psi(P) + psi²(2P), two 64-bit multiplications instead of one 636-bit one."""
+    t1 = _times_x(point)  # [x]P
+    t2 = psi(point)
+    t3 = psi(psi(double(point)))  # psi²(2P)
+    t3 = _subtract(t3, t2)  # psi²(2P) - psi(P)
+    t2 = _times_x(add(t1, t2))  # [x²]P + [x]psi(P)
+    t3 = add(t3, t2)
+    t3 = _subtract(t3, t1)
+    return _subtract(t3, point)
+
+
+def hash_to_G2(message: bytes, dst: bytes, hash_function: Any) -> Point:
+    """py-ecc's ``hash_to_G2`` (RFC 9380 hash_to_curve, BLS12381G2_XMD:SHA-256_SSWU_RO_) with
+    :func:`clear_cofactor` in place of the multiplication by h_eff: the same point."""
+    u0, u1 = hash_to_field_FQ2(message, 2, dst, hash_function)
+    return clear_cofactor(add(map_to_curve_G2(u0), map_to_curve_G2(u1)))
+
+
+def in_subgroup(point: Point) -> bool:
+    """Whether a point of E'(Fp2) is in G2 (py-ecc's ``subgroup_check``: [r]P is infinity), by
+    Scott's psi(P) == [x]P. The point must be on the curve (as ``signature_to_G2`` ensures); the
+    point at infinity is in G2."""
+    return eq(psi(point), _times_x(point))
