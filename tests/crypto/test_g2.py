@@ -5,6 +5,7 @@ signature), so each check uses a handful of points."""
 from __future__ import annotations
 
 import hashlib
+import random
 
 import pytest
 from py_ecc.bls import G2ProofOfPossession as Scheme
@@ -106,6 +107,23 @@ def test_in_subgroup_agrees_with_py_ecc() -> None:
     assert g2.in_subgroup(Z2)
     assert all(g2.in_subgroup(point) for point in IN_G2)
     assert not any(g2.in_subgroup(point) for point in [*UNCLEAR, *MIXED, outside])
+
+
+def test_linear_combination_equals_the_sum_of_py_ecc_multiplications() -> None:
+    rng = random.Random(64)
+    points = [*IN_G2, UNCLEAR[0], MIXED[1], Z2, IN_G2[0]]
+    scalars = [rng.getrandbits(64), 0, 1, rng.getrandbits(255), rng.getrandbits(64), 31, 2**64 - 1]
+    expected = Z2
+    for point, scalar in zip(points, scalars, strict=True):
+        expected = add(expected, multiply(point, scalar))
+    assert _same(g2.linear_combination(points, scalars), expected)
+    assert _same(g2.linear_combination([IN_G2[0], neg(IN_G2[0])], [5, 5]), Z2)  # cancelling terms
+    assert _same(g2.linear_combination([IN_G2[0], IN_G2[0]], [3, 3]), multiply(IN_G2[0], 6))  # equal terms
+    assert is_inf(g2.linear_combination([], []))
+    with pytest.raises(ValueError, match="one non-negative scalar per point"):
+        g2.linear_combination(points, scalars[:-1])
+    with pytest.raises(ValueError, match="one non-negative scalar per point"):
+        g2.linear_combination(points[:1], [-1])
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ with ``r_i`` uniform in [1, 2^64) from :mod:`secrets`, chosen after the signatur
 every ``σ_i = sk·H(m_i)`` the equation holds; if any one does not, it holds with probability at most
 2^-64 (the points are in the prime-order subgroup, so a bad ``σ_i`` leaves a nonzero difference
 that the unknown ``r_i`` would have to cancel). Each signature still costs its decoding, its
-subgroup check and its hash-to-curve (the same as in ``Verify``), but the pairings are paid once.
+subgroup check and its hash-to-curve (the same as in ``Verify``), but the pairings are paid once,
+and the weighted sums share their doublings (:func:`voting.crypto.g2.linear_combination`).
 
 Every signature point is validated as py-ecc's ``Verify`` does (``signature_to_G2``: the encoding
 and on the curve; then in G2) and the point at infinity is refused (the IETF draft's
@@ -113,7 +114,9 @@ def _prepare(chunk: Sequence[tuple[bytes, bytes, int]]) -> _Prepared:
     """Decode, validate, hash and weight one chunk of ``(message, signature, weight)``."""
     errors: list[str | None] = []
     points: list[tuple[_Affine, _Affine]] = []
-    sig_sum, hash_sum = Z2, Z2
+    sigs: list[Any] = []  # the accepted σ_i, H(m_i) and r_i, weighted together at the end
+    hashes: list[Any] = []
+    weights: list[int] = []
     for message, raw, weight in chunk:
         try:
             sig = signature_point(raw)
@@ -124,9 +127,11 @@ def _prepare(chunk: Sequence[tuple[bytes, bytes, int]]) -> _Prepared:
         hashed = g2.hash_to_G2(message, DST, _Scheme.xmd_hash_function)
         errors.append(None)
         points.append((_to_affine(sig), _to_affine(hashed)))
-        sig_sum = add(sig_sum, multiply(sig, weight))
-        hash_sum = add(hash_sum, multiply(hashed, weight))
-    return _Prepared(errors, points, _to_affine(sig_sum), _to_affine(hash_sum))
+        sigs.append(sig)
+        hashes.append(hashed)
+        weights.append(weight)
+    return _Prepared(errors, points, _to_affine(g2.linear_combination(sigs, weights)),
+                     _to_affine(g2.linear_combination(hashes, weights)))
 
 
 def _pairs_hold(g1_side: Any, pk_point: Any, hash_side: Any) -> bool:
@@ -260,13 +265,11 @@ def pop_verify_many(items: Sequence[tuple[bytes, bytes]]) -> list[bool]:
             accepted.append((index, public_point, proof, hashed))
     if not accepted:
         return results
-    proof_sum = Z2
-    product = FQ12.one()
-    for _index, public_point, proof, hashed in accepted:
-        weight = random_weight()
-        proof_sum = add(proof_sum, multiply(proof, weight))
+    weights = [random_weight() for _ in accepted]
+    product = pairing(g2.linear_combination([proof for _i, _pk, proof, _h in accepted], weights), neg(G1),
+                      final_exponentiate=False)
+    for (_index, public_point, _proof, hashed), weight in zip(accepted, weights, strict=True):
         product *= pairing(hashed, multiply(public_point, weight), final_exponentiate=False)
-    product *= pairing(proof_sum, neg(G1), final_exponentiate=False)
     if final_exponentiate(product) == FQ12.one():
         for index, *_points in accepted:
             results[index] = True

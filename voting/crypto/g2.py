@@ -8,6 +8,8 @@ by the BLS parameter ``x`` (``-0xd201000000010000``) and the cheap endomorphism 
 
 - :func:`clear_cofactor` is RFC 9380 Appendix G.3 (Budroni-Pintore): ``h_eff·P = [x²-x-1]P +
   [x-1]psi(P) + psi²(2P)`` for every point P of E'(Fp2), which is how RFC 9380 defines ``h_eff``.
+- :func:`linear_combination` computes the batch verifier's weighted sums Σ r_i·P_i with shared
+  doublings and signed windows (Straus with width-5 NAF) instead of one double-and-add per point.
 - :func:`in_subgroup` is M. Scott's test ("A note on group membership tests for G1, G2 and GT on BLS
   pairing-friendly curves", ePrint 2021/1130, proof completed in ePrint 2022/352): a point P of
   E'(Fp2) is in G2 exactly when ``psi(P) == [x]P``; blst and zkcrypto/bls12_381 use it.
@@ -21,10 +23,11 @@ Points are py-ecc's optimized ones: homogeneous projective ``(X, Y, Z)`` over ``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from py_ecc.bls.hash_to_curve import hash_to_field_FQ2, map_to_curve_G2
-from py_ecc.optimized_bls12_381 import FQ2, add, double, eq, field_modulus, multiply, neg
+from py_ecc.optimized_bls12_381 import FQ2, Z2, add, double, eq, field_modulus, is_inf, multiply, neg
 
 Point = tuple[FQ2, FQ2, FQ2]  # py-ecc's optimized G2 point
 
@@ -92,3 +95,49 @@ def in_subgroup(point: Point) -> bool:
     Scott's psi(P) == [x]P. The point must be on the curve (as ``signature_to_G2`` ensures); the
     point at infinity is in G2."""
     return eq(psi(point), _times_x(point))
+
+
+_WINDOW = 5  # width-5 NAF digits: odd, in [-15, 15]; 8 precomputed multiples a point
+
+
+def _naf_digits(scalar: int) -> list[int]:
+    """The width-5 non-adjacent form of a non-negative scalar, least significant digit first: at most
+    one nonzero digit in any 5 consecutive ones, so ~bits/6 additions instead of ~bits/2."""
+    digits = []
+    while scalar:
+        digit = 0
+        if scalar & 1:
+            digit = scalar % (1 << _WINDOW)
+            if digit >= 1 << (_WINDOW - 1):
+                digit -= 1 << _WINDOW
+            scalar -= digit
+        digits.append(digit)
+        scalar >>= 1
+    return digits
+
+
+def linear_combination(points: Sequence[Point], scalars: Sequence[int]) -> Point:
+    """Σ scalars_i·points_i over E'(Fp2) (any points, non-negative scalars), the same point as
+    summing py-ecc's ``multiply`` of each. The doublings are shared by all the points (Straus), so n
+    64-bit weights cost 64 doublings and ~11n additions rather than n·(64 doublings + 32 additions)."""
+    if len(points) != len(scalars) or any(scalar < 0 for scalar in scalars):
+        raise ValueError("one non-negative scalar per point is needed")
+    tables: list[list[Point]] = []  # P, 3P, 5P, ..., 15P for each point
+    for point in points:
+        twice = double(point)
+        table = [point]
+        for _ in range((1 << (_WINDOW - 2)) - 1):
+            table.append(add(table[-1], twice))
+        tables.append(table)
+    expansions = [_naf_digits(scalar) for scalar in scalars]
+    total: Point = Z2
+    for position in range(max((len(digits) for digits in expansions), default=0) - 1, -1, -1):
+        if not is_inf(total):
+            total = double(total)
+        for table, digits in zip(tables, expansions, strict=True):
+            digit = digits[position] if position < len(digits) else 0
+            if digit > 0:
+                total = add(total, table[digit >> 1])
+            elif digit < 0:
+                total = add(total, neg(table[-digit >> 1]))
+    return total
