@@ -429,7 +429,7 @@ def _check_shape(ballot: EncryptedBallot, specs: QuestionSpec | Sequence[Questio
 def ballot_weighted_terms(ballot: EncryptedBallot, specs: QuestionSpec | Sequence[QuestionSpec],
                           key: ElectionKey, fingerprint: bytes) -> WeightedTerms:
     """Exactly the checks of :func:`ballot_relation_groups` (structure, every proof's challenge
-    hash) and the same relations, but weighted with fresh random 128-bit weights and merged into
+    hash) and the same relations, but weighted with fresh random 64-bit weights and merged into
     one :class:`~voting.crypto.batch.WeightedTerms` with bases ``(G, key.point)`` — the fast form
     for batch verification (no Relation objects, no per-point dictionaries).
 
