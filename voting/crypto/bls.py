@@ -8,7 +8,10 @@ checked when the key is registered.
 Ciphersuite: ``BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_`` (public keys in G1, 48 bytes
 compressed; signatures in G2, 96 bytes compressed); proofs of possession use
 ``BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_``. These are exactly py-ecc's
-``G2ProofOfPossession`` (the scheme Ethereum uses).
+``G2ProofOfPossession`` (the scheme Ethereum uses). Keys, signing and aggregation are py-ecc's; verification
+gives py-ecc's answers with the endomorphism-based hash-to-G2 cofactor clearing and G2 subgroup
+check of :mod:`voting.crypto.g2` (RFC 9380 G.3, Scott's test), which tests/crypto/test_g2.py
+proves equal to py-ecc's on valid and invalid points.
 
 JSON: public keys, signatures and proofs are lowercase hex strings of their compressed encodings;
 :meth:`BlsPublicKey.from_hex` and :meth:`BlsSignature.from_hex` reject wrong lengths, points not on
@@ -21,11 +24,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 from py_ecc.bls import G2ProofOfPossession as _Scheme
-from py_ecc.bls.g2_primitives import BLSPubkey, BLSSignature, is_inf, signature_to_G2, subgroup_check
+from py_ecc.bls.g2_primitives import BLSPubkey, BLSSignature, is_inf, signature_to_G2
 from py_ecc.optimized_bls12_381 import curve_order as BLS_ORDER
 
+from . import g2
 from .errors import InvalidEncoding, InvalidSignature
 
 PUBLIC_KEY_SIZE = 48
@@ -35,7 +40,8 @@ CIPHERSUITE = "BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_"
 _LOWER_HEX = re.compile(r"(?:[0-9a-f]{2})*")
 
 
-def _hex_bytes(text: object, size: int, what: str) -> bytes:
+def hex_bytes(text: object, size: int, what: str) -> bytes:
+    """``text`` as bytes: lowercase hex of exactly ``size`` bytes, else :class:`InvalidEncoding`."""
     if not isinstance(text, str) or not _LOWER_HEX.fullmatch(text):
         raise InvalidEncoding(f"{what} must be a lowercase hex string")
     raw = bytes.fromhex(text)
@@ -62,7 +68,7 @@ class BlsSecretKey:
 
     @classmethod
     def from_hex(cls, text: object) -> BlsSecretKey:
-        return cls(int.from_bytes(_hex_bytes(text, SECRET_KEY_SIZE, "BLS secret key"), "big"))
+        return cls(int.from_bytes(hex_bytes(text, SECRET_KEY_SIZE, "BLS secret key"), "big"))
 
     def public_key(self) -> BlsPublicKey:
         return BlsPublicKey(_Scheme.SkToPk(self.value))
@@ -85,7 +91,7 @@ class BlsPublicKey:
 
     @classmethod
     def from_hex(cls, text: object) -> BlsPublicKey:
-        return cls(_hex_bytes(text, PUBLIC_KEY_SIZE, "BLS public key"))
+        return cls(hex_bytes(text, PUBLIC_KEY_SIZE, "BLS public key"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +107,7 @@ class BlsSignature:
             point = signature_to_G2(BLSSignature(self.raw))
         except (ValueError, AssertionError) as exc:  # py-ecc's ValidationError is a ValueError
             raise InvalidEncoding(f"BLS signature is not a valid G2 point: {exc}") from exc
-        if not is_inf(point) and not subgroup_check(point):
+        if not is_inf(point) and not g2.in_subgroup(point):  # = py-ecc's subgroup_check (tests/crypto/test_g2.py)
             raise InvalidEncoding("BLS signature is not in the G2 subgroup")
 
     def to_hex(self) -> str:
@@ -109,7 +115,16 @@ class BlsSignature:
 
     @classmethod
     def from_hex(cls, text: object) -> BlsSignature:
-        return cls(_hex_bytes(text, SIGNATURE_SIZE, "BLS signature"))
+        return cls(hex_bytes(text, SIGNATURE_SIZE, "BLS signature"))
+
+
+def _fast() -> ModuleType:
+    """:mod:`voting.crypto.bls_batch`: py-ecc's ``Verify``, ``FastAggregateVerify`` and ``PopVerify``
+    with the endomorphism-based hash and subgroup check of :mod:`voting.crypto.g2` (the same answers,
+    tested against py-ecc; 2-3x faster). Imported here because it imports this module."""
+    from . import bls_batch
+
+    return bls_batch
 
 
 def keygen(seed: bytes, key_info: bytes = b"") -> BlsSecretKey:
@@ -132,7 +147,7 @@ def sign(secret: BlsSecretKey, msg: bytes) -> BlsSignature:
 
 def verify(public: BlsPublicKey, msg: bytes, sig: BlsSignature) -> None:
     msg = _check_message(msg)
-    if not _Scheme.Verify(BLSPubkey(public.raw), msg, BLSSignature(sig.raw)):
+    if not _fast().verify_one(public.raw, msg, sig.raw, _Scheme.DST):
         raise InvalidSignature("BLS signature does not verify for this key and message")
 
 
@@ -149,7 +164,7 @@ def fast_aggregate_verify(publics: Sequence[BlsPublicKey], msg: bytes, sig: BlsS
         raise InvalidSignature("aggregate verification needs at least one public key")
     if len({p.raw for p in publics}) != len(publics):
         raise InvalidSignature("duplicate public key in aggregate verification")
-    if not _Scheme.FastAggregateVerify([BLSPubkey(p.raw) for p in publics], msg, BLSSignature(sig.raw)):
+    if not _fast().fast_aggregate_verify([p.raw for p in publics], msg, sig.raw):
         raise InvalidSignature("aggregate BLS signature does not verify for these keys and message")
 
 
@@ -158,5 +173,5 @@ def pop_prove(secret: BlsSecretKey) -> BlsSignature:
 
 
 def pop_verify(public: BlsPublicKey, proof: BlsSignature) -> None:
-    if not _Scheme.PopVerify(BLSPubkey(public.raw), BLSSignature(proof.raw)):
+    if not _fast().pop_verify_many([(public.raw, proof.raw)])[0]:
         raise InvalidSignature("BLS proof of possession does not verify for this key")

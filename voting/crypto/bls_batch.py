@@ -10,8 +10,10 @@ with ``r_i`` uniform in [1, 2^64) from :mod:`secrets`, chosen after the signatur
 every ``σ_i = sk·H(m_i)`` the equation holds; if any one does not, it holds with probability at most
 2^-64 (the points are in the prime-order subgroup, so a bad ``σ_i`` leaves a nonzero difference
 that the unknown ``r_i`` would have to cancel). Each signature still costs its decoding, its
-subgroup check and its hash-to-curve (the same as in ``Verify``), but the pairings are paid once,
-and the weighted sums share their doublings (:func:`voting.crypto.g2.linear_combination`).
+subgroup check and its map to the curve (the same as in ``Verify``), but the pairings are paid
+once, the weighted sums share their doublings (:func:`voting.crypto.g2.linear_combination`), and
+the hash's last step, clearing the cofactor (a homomorphism), is applied once to the weighted sum
+of the mapped messages: Σ r_i·H(m_i) = clear_cofactor(Σ r_i·map_to_E2(m_i)).
 
 Every signature point is validated as py-ecc's ``Verify`` does (``signature_to_G2``: the encoding
 and on the curve; then in G2) and the point at infinity is refused (the IETF draft's
@@ -105,16 +107,16 @@ def signature_point(raw: object) -> Any:
 @dataclass(frozen=True)
 class _Prepared:
     errors: list[str | None]  # per item: why its signature point was refused, or None
-    points: list[tuple[_Affine, _Affine]]  # per item: (σ_i, H(m_i)), both None when refused
+    points: list[tuple[_Affine, _Affine]]  # per item: (σ_i, m_i mapped to E' uncleared), None when refused
     weighted_sig: _Affine  # Σ r_i·σ_i over the accepted items
-    weighted_hash: _Affine  # Σ r_i·H(m_i) over the accepted items
+    weighted_hash: _Affine  # Σ r_i·map_to_E2(m_i) over the accepted items (cofactor not cleared yet)
 
 
 def _prepare(chunk: Sequence[tuple[bytes, bytes, int]]) -> _Prepared:
     """Decode, validate, hash and weight one chunk of ``(message, signature, weight)``."""
     errors: list[str | None] = []
     points: list[tuple[_Affine, _Affine]] = []
-    sigs: list[Any] = []  # the accepted σ_i, H(m_i) and r_i, weighted together at the end
+    sigs: list[Any] = []  # the accepted σ_i, mapped m_i and r_i, weighted together at the end
     hashes: list[Any] = []
     weights: list[int] = []
     for message, raw, weight in chunk:
@@ -124,7 +126,7 @@ def _prepare(chunk: Sequence[tuple[bytes, bytes, int]]) -> _Prepared:
             errors.append(str(exc))
             points.append((None, None))
             continue
-        hashed = g2.hash_to_G2(message, DST, _Scheme.xmd_hash_function)
+        hashed = g2.map_to_E2(message, DST, _Scheme.xmd_hash_function)  # cleared once, on the sum
         errors.append(None)
         points.append((_to_affine(sig), _to_affine(hashed)))
         sigs.append(sig)
@@ -143,8 +145,8 @@ def _pairs_hold(g1_side: Any, pk_point: Any, hash_side: Any) -> bool:
 
 
 def _one(item: tuple[bytes, _Affine, _Affine]) -> bool:
-    pk_raw, sig, hashed = item
-    return _pairs_hold(_from_affine(sig), pubkey_to_G1(pk_raw), _from_affine(hashed))
+    pk_raw, sig, mapped = item
+    return _pairs_hold(_from_affine(sig), pubkey_to_G1(pk_raw), g2.clear_cofactor(_from_affine(mapped)))
 
 
 def _map(function: Any, items: list[Any], workers: int) -> list[Any]:
@@ -191,7 +193,7 @@ def verify_many(public: BlsPublicKey, messages: Sequence[bytes], signatures: Seq
         hash_sum = add(hash_sum, _from_affine(part.weighted_hash))
     pk_point = pubkey_to_G1(public.raw)
     accepted = [i for i in range(n) if errors[i] is None]
-    if not accepted or _pairs_hold(sig_sum, pk_point, hash_sum):
+    if not accepted or _pairs_hold(sig_sum, pk_point, g2.clear_cofactor(hash_sum)):
         return errors
     # The batch failed: find which accepted signatures are bad, one by one.
     singles = _map(_one, [(public.raw, *points[i]) for i in accepted], workers)

@@ -83,11 +83,18 @@ def clear_cofactor(point: Point) -> Point:
     return _subtract(t3, point)
 
 
+def map_to_E2(message: bytes, dst: bytes, hash_function: Any) -> Point:
+    """RFC 9380 hash_to_curve before its last step: map_to_curve(u0) + map_to_curve(u1), a point of
+    E'(Fp2) not yet in G2. ``clear_cofactor`` is a group homomorphism, so a weighted sum of these
+    can be cleared once: Σ r_i·H(m_i) = clear_cofactor(Σ r_i·map_to_E2(m_i))."""
+    u0, u1 = hash_to_field_FQ2(message, 2, dst, hash_function)
+    return add(map_to_curve_G2(u0), map_to_curve_G2(u1))
+
+
 def hash_to_G2(message: bytes, dst: bytes, hash_function: Any) -> Point:
     """py-ecc's ``hash_to_G2`` (RFC 9380 hash_to_curve, BLS12381G2_XMD:SHA-256_SSWU_RO_) with
     :func:`clear_cofactor` in place of the multiplication by h_eff: the same point."""
-    u0, u1 = hash_to_field_FQ2(message, 2, dst, hash_function)
-    return clear_cofactor(add(map_to_curve_G2(u0), map_to_curve_G2(u1)))
+    return clear_cofactor(map_to_E2(message, dst, hash_function))
 
 
 def in_subgroup(point: Point) -> bool:
