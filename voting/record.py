@@ -52,9 +52,13 @@ def _refuse_floats(value: Any, path: str) -> None:
 
 
 def canonical_bytes(obj: Any) -> bytes:
-    """RFC 8785 canonical JSON of ``obj`` (UTF-8); raises ``InvalidEncoding`` on floats."""
+    """RFC 8785 canonical JSON of ``obj`` (UTF-8); raises ``InvalidEncoding`` on floats, integers
+    beyond ±(2^53 − 1), lone surrogates and anything else RFC 8785 cannot encode."""
     _refuse_floats(obj, "$")
-    return rfc8785.dumps(obj)
+    try:
+        return rfc8785.dumps(obj)
+    except rfc8785.CanonicalizationError as exc:
+        raise InvalidEncoding(f"not canonical JSON: {exc}") from exc
 
 
 def sha256_hex(obj: Any) -> str:
@@ -117,15 +121,20 @@ def manifest_document(*, election_id: int, cooperative: str, proposal: Mapping[s
 # ---------------------------------------------------------------- board leaves
 
 def leaf_document(*, fingerprint: str, leaf_index: int, kind: str, alias: str, tracking_code: str,
-                  cast_at: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+                  cast_at: str, payload: Mapping[str, Any] | None = None,
+                  payload_hash: str | None = None) -> dict[str, Any]:
     """What one board leaf says: which election, where in the log, what kind, whose (alias), which
-    ballot (tracking code), when (``iso_seconds``), and the hash of the posted payload."""
+    ballot (tracking code), when (``iso_seconds``), and the hash of the posted payload (give the
+    ``payload``, or its ``sha256_hex`` as ``payload_hash`` when already computed)."""
+    if (payload is None) == (payload_hash is None):
+        raise TypeError("leaf_document needs exactly one of payload and payload_hash")
     if kind not in ENTRY_KINDS:
         raise InvalidEncoding(f"leaf kind must be one of {', '.join(ENTRY_KINDS)}")
     if not isinstance(leaf_index, int) or isinstance(leaf_index, bool) or leaf_index < 0:
         raise InvalidEncoding("leaf index must be a non-negative integer")
     return {"format": LEAF_FORMAT, "election": fingerprint, "leaf_index": leaf_index, "kind": kind, "alias": alias,
-            "tracking_code": tracking_code, "cast_at": cast_at, "payload_hash": sha256_hex(dict(payload))}
+            "tracking_code": tracking_code, "cast_at": cast_at,
+            "payload_hash": payload_hash if payload is None else sha256_hex(dict(payload))}
 
 
 def leaf_bytes(**fields: Any) -> bytes:
