@@ -17,6 +17,7 @@ never Flask, SQLAlchemy, click or ``governance`` — so it runs in a virtualenv 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -27,21 +28,19 @@ from typing import Any, TextIO
 from voting import election_record as er
 from voting import record
 from voting.crypto.errors import CryptoError
+from voting.verify_board import check_heads, check_leaves, check_receipts, check_supersession, start_board, warm_up
 from voting.verify_checks import (
     FAIL,
+    MALFORMED,
     PASS,
     SKIP,
     CheckResult,
     Verification,
     check_committee,
     check_format,
-    check_heads,
     check_keys,
-    check_leaves,
     check_manifest,
-    check_receipts,
     check_roll,
-    check_supersession,
 )
 from voting.verify_count import (
     check_audits,
@@ -78,10 +77,21 @@ def verify_record(rec: dict[str, Any], *, workers: int | None = None,
                   on_result: Callable[[CheckResult], None] | None = None) -> Verification:
     """Run every check on ``rec`` (a parsed record); ``on_result`` is called after each check."""
     v = Verification(rec, workers=workers, progress=progress)
-    for name in CHECKS:
-        result = v.run(name, CHECK_FUNCTIONS[name])
-        if on_result:
-            on_result(result)
+    try:
+        for name in CHECKS:
+            if name == "committee" and v.results["format"].status == PASS:
+                # The workers check the board while this process checks the committee (if the pass
+                # cannot start, the board checks start it again and report why) ...
+                with contextlib.suppress(*MALFORMED):
+                    start_board(v)
+            if name == "board.leaves":
+                warm_up(v)  # ... and the BLS signatures of the heads and the certificate
+            result = v.run(name, CHECK_FUNCTIONS[name])
+            if on_result:
+                on_result(result)
+    finally:
+        if v.board_run is not None:
+            v.board_run.close()  # a pass no check collected (every board check skipped) stops here
     return v
 
 

@@ -11,7 +11,8 @@ from voting import election_record as er
 from voting import tally
 from voting.crypto.elgamal import Ciphertext
 from voting.crypto.errors import CryptoError
-from voting.verify_checks import Problems, Skip, Verification, _pass, _raise
+from voting.verify_board import _pass
+from voting.verify_checks import Problems, Skip, Verification, _raise
 
 
 def check_ballots(v: Verification) -> tuple[str, dict[str, int]]:
@@ -67,9 +68,10 @@ def check_tally(v: Verification) -> tuple[str, dict[str, int]]:
     problems: list[str] = []
     expected = [x.leaf_index for x in counted]
     posted = list(doc["counted_leaves"])
-    problems += [f"counted leaves: {_why_not_counted(v, leaf)}" for leaf in posted if leaf not in expected]
+    expected_set, posted_set = set(expected), set(posted)  # sets: 10,000 leaves in lists cost ~1 s
+    problems += [f"counted leaves: {_why_not_counted(v, leaf)}" for leaf in posted if leaf not in expected_set]
     problems += [f"counted leaves: leaf {leaf} (the last cast of its alias) is not counted"
-                 for leaf in expected if leaf not in posted]
+                 for leaf in expected if leaf not in posted_set]
     if doc["format"] != tally.TALLY_FORMAT or doc["election"] != v.rec["fingerprint"]:
         problems.append("the tally is not this election's (format or fingerprint)")
     if doc["ballots"] != len(expected):
