@@ -19,7 +19,7 @@ from tests.voting.verify_helpers import ROOT, cached_records, check, run_verify,
 from voting import election_record as er
 from voting import tally
 from voting.verify import main
-from voting.verify_ballots import PassContext, check_board
+from voting.verify_ballots import PassContext, _ranges, check_board
 
 FORBIDDEN = ("flask", "sqlalchemy", "click", "governance", "proposals", "werkzeug", "jinja2", "wtforms",
              "flask_wtf", "alembic", "psycopg")
@@ -142,6 +142,16 @@ def test_the_parallel_pass_finds_the_same_as_one_process_and_reports_progress(re
     assert one.sums == many.sums
     assert one.proofs_checked == many.proofs_checked == 16  # ballot 2 fails before its relations
     assert seen == [(i, 5) for i in range(1, 6)]
+
+
+@pytest.mark.parametrize(("size", "chunk", "workers"), [(10000, 400, 2), (801, 400, 2), (1000, 400, 1), (7, 2, 3),
+                                                       (0, 400, 2)])
+def test_the_pass_covers_every_leaf_once_and_ends_in_small_chunks(size, chunk, workers):
+    ranges = _ranges(size, chunk, workers)
+    assert [i for start, stop in ranges for i in range(start, stop)] == list(range(size))
+    assert all(stop - start <= chunk for start, stop in ranges)
+    if workers > 1 and size > workers * chunk:
+        assert all(stop - start <= max(1, chunk // 4) for start, stop in ranges[-4 * workers:])
 
 
 def test_the_verifier_never_imports_the_site(secret_file):
