@@ -261,8 +261,10 @@ def test_a_two_thirds_majority_is_needed(coop, db_session):
 
 
 def test_enactment_is_refused_when_the_agreement_expired_meanwhile(coop, db_session):
-    ending = _agreement(db_session, start=TODAY - timedelta(days=30), end=TODAY, name="Short Deal",
-                        identifier="https://short.example")
+    # Its last day is the clock's today (not TODAY, an hour back: between 00:00 and 01:00 UTC that is
+    # yesterday, and the agreement would already have expired when the suspension is proposed).
+    ending = _agreement(db_session, start=TODAY - timedelta(days=30), end=datetime.now(UTC).date(),
+                        name="Short Deal", identifier="https://short.example")
     proposal = _vote_on_suspension(db_session, coop, ending.id, opened=NOW)
     db_session.commit()
     pid, ending_id = proposal.id, ending.id  # read before the rollback expires them
