@@ -351,6 +351,22 @@ def test_pippenger_affine_buckets_with_equal_x(backend: str) -> None:
     assert _from_jacobian(got) == IDENTITY
 
 
+def test_pippenger_window_totals_meet_doublings_and_cancellations(backend: str) -> None:
+    # Σ d·B_d per window, with buckets holding 0, ±P, 2P or 3P: the batched running sums meet
+    # R + B with equal x (a doubling), R + (-R) (the identity) and empty buckets.
+    a = REF_POINTS[0]
+    multiples = {m: ref_mult(m % N, a) for m in (-1, 1, 2, 3)}
+    half = 64
+    pattern = [0, 1, 1, -1, 0, 2, -1, 3, 1, 1, 0, -1, -1, 2]
+    windows = [[pattern[(d * (w + 3)) % len(pattern)] for d in range(half + 1)] for w in range(3)]
+    windows[2] = [0] * (half + 1)  # an empty window
+    buckets = [[None if m == 0 else (F.conv(multiples[m].x), F.conv(multiples[m].y)) for m in row]
+               for row in windows]
+    for got, row in zip(_msm._window_totals(buckets, half), windows, strict=True):
+        expected = sum(d * row[d] for d in range(1, half + 1)) % N
+        assert _from_jacobian(got) == (ref_mult(expected, a) if expected else IDENTITY)
+
+
 def test_straus_internals(backend: str) -> None:
     ks, pts, total = LARGE
     terms = [(k % N, pt) for k, pt in zip(ks, pts, strict=True) if k % N and not pt.is_identity]

@@ -9,7 +9,9 @@ backend, identity already removed) and return a Jacobian point.
   doublings with one mixed addition per nonzero wNAF digit. Best for few points: its per-point
   cost is ~50 additions.
 * :func:`pippenger` sorts signed base-2^c digits into 2^(c-1) buckets per window, sums the buckets
-  with a running sum, and combines windows with c doublings each. Per point and window it costs
+  with a running sum (with the plain-int backend: in segments, all windows' segments stepping
+  together in batched affine additions, :func:`_window_totals`), and combines windows with c
+  doublings each. Per point and window it costs
   one addition (mixed Jacobian, or batched affine with the plain-int backend), so with the GLV
   halves (twice the points, half the windows) a point costs ~2·ceil(130/c) additions, and c
   grows with log(m). Scalars already below 2^129 (the random weights batch verification puts on
@@ -28,6 +30,7 @@ from typing import Any
 from ._curve import (
     BETA,
     JINF,
+    Affine,
     Jacobian,
     affine_add,
     batch_to_affine,
@@ -184,7 +187,6 @@ def _affine_bucket_sums(column: Sequence[int], pxs: Sequence[Any], pys: Sequence
     (a doubling or P + (-P)) is rare and goes through :func:`._curve.affine_add`.
     Returns per bucket a list of at most one x and one y.
     """
-    p = F.p
     bx: list[list[Any]] = [[] for _ in range(half + 1)]
     by: list[list[Any]] = [[] for _ in range(half + 1)]
     for u, x, y, neg_y in zip(column, pxs, pys, negys, strict=True):
@@ -219,14 +221,7 @@ def _affine_bucket_sums(column: Sequence[int], pxs: Sequence[Any], pys: Sequence
             else:
                 bx[d] = []
                 by[d] = []
-        dens = [b - a for a, b in zip(x1s, x2s, strict=True)]
-        if 0 in dens:
-            x3s, y3s = _exceptional_level(x1s, y1s, x2s, y2s, dens)
-        else:
-            invs = batch_inverse(dens)
-            lams = [(b - a) * i % p for a, b, i in zip(y1s, y2s, invs, strict=True)]
-            x3s = [(lam * lam - a - b) % p for lam, a, b in zip(lams, x1s, x2s, strict=True)]
-            y3s = [(lam * (a - x3) - b) % p for lam, a, x3, b in zip(lams, x1s, x3s, y1s, strict=True)]
+        x3s, y3s = _add_pairs(x1s, y1s, x2s, y2s)
         pos = 0
         for d, k in zip(active, counts, strict=True):
             end = pos + k
@@ -235,6 +230,75 @@ def _affine_bucket_sums(column: Sequence[int], pxs: Sequence[Any], pys: Sequence
             pos = end
         active = [d for d in active if len(bx[d]) > 1]
     return bx, by
+
+
+def _add_pairs(x1s: list[Any], y1s: list[Any], x2s: list[Any], y2s: list[Any]) -> tuple[list[Any], list[Any]]:
+    """Independent affine sums (x1s[i], y1s[i]) + (x2s[i], y2s[i]) with one batched inversion; a
+    sum at the identity is ``None`` in both outputs."""
+    p = F.p
+    dens = [b - a for a, b in zip(x1s, x2s, strict=True)]
+    if 0 in dens:
+        return _exceptional_level(x1s, y1s, x2s, y2s, dens)
+    invs = batch_inverse(dens)
+    lams = [(b - a) * i % p for a, b, i in zip(y1s, y2s, invs, strict=True)]
+    x3s = [(lam * lam - a - b) % p for lam, a, b in zip(lams, x1s, x2s, strict=True)]
+    y3s = [(lam * (a - x3) - b) % p for lam, a, x3, b in zip(lams, x1s, x3s, y1s, strict=True)]
+    return x3s, y3s
+
+
+def _add_where_both(left: list[Affine | None], right: list[Affine | None]) -> list[Affine | None]:
+    """``left[i] + right[i]`` for every i, ``None`` standing for the identity: the sums of two
+    points are batched (:func:`_add_pairs`), the others are copies."""
+    out = list(left)
+    both = [i for i, (a, b) in enumerate(zip(left, right, strict=True)) if a is not None and b is not None]
+    for i, b in enumerate(right):
+        if left[i] is None:
+            out[i] = b
+    if both:
+        x3s, y3s = _add_pairs([left[i][0] for i in both], [left[i][1] for i in both],  # type: ignore[index]
+                              [right[i][0] for i in both], [right[i][1] for i in both])  # type: ignore[index]
+        for i, x, y in zip(both, x3s, y3s, strict=True):
+            out[i] = None if x is None else (x, y)
+    return out
+
+
+def _window_totals(buckets: list[list[Affine | None]], half: int) -> list[Jacobian]:
+    """Σ_d d·B_d for each window's buckets ``B_1..B_half`` (``buckets[w][d]``, ``None`` if empty).
+
+    The running sum (R += B_d, T += R from the top bucket down) is sequential in d, so each window
+    is cut into segments of L buckets and all segments of all windows step together: every step is
+    one batch of independent affine additions (one inversion for hundreds of them) instead of a
+    Jacobian addition each. Segment s (buckets s·L+1 .. s·L+L) yields R_s = Σ B_d and
+    T_s = Σ (d − s·L)·B_d; the window's total is Σ_s T_s + L·Σ_s s·R_s (a short Jacobian running sum).
+    """
+    seg = min(half, 32)
+    count = half // seg  # half is a power of two
+    chains = [(w, s) for w in range(len(buckets)) for s in range(count)]
+    running: list[Affine | None] = [None] * len(chains)
+    totals: list[Affine | None] = [None] * len(chains)
+    for k in range(seg, 0, -1):
+        step = [buckets[w][s * seg + k] for w, s in chains]
+        running = _add_where_both(running, step)
+        totals = _add_where_both(totals, running)
+    out: list[Jacobian] = []
+    one = F.conv(1)
+    for w in range(len(buckets)):
+        base = w * count
+        weighted: Jacobian = JINF  # Σ_s s·R_s, by a running sum from the top segment down
+        run: Jacobian = JINF
+        for s in range(count - 1, 0, -1):
+            r = running[base + s]
+            if r is not None:
+                run = jadd_affine(*run, r[0], r[1])
+            weighted = jadd(weighted, run)
+        for _ in range(seg.bit_length() - 1):  # · L (a power of two)
+            weighted = jdouble(*weighted)
+        for s in range(count):
+            t = totals[base + s]
+            if t is not None:
+                weighted = jadd(weighted, (t[0], t[1], one))
+        out.append(weighted)
+    return out
 
 
 def _exceptional_level(x1s: list[Any], y1s: list[Any], x2s: list[Any], y2s: list[Any],
@@ -305,20 +369,20 @@ def pippenger(scalars: Sequence[int], xs: Sequence[Any], ys: Sequence[Any], *,
         blob = memoryview(b"".join(k.to_bytes(width, "little") for k in biased)).cast(_BYTE_WINDOWS[c])
     negys = [p - y for y in pys]
     result: Jacobian = JINF
+    if affine:
+        window_buckets: list[list[Affine | None]] = []
+        for j in range(windows):
+            bx, by = _affine_bucket_sums(_digit_column(biased, blob, c, j, windows), pxs, pys, negys, half)
+            window_buckets.append([(bx[d][0], by[d][0]) if bx[d] else None for d in range(half + 1)])
+        for total in reversed(_window_totals(window_buckets, half)):
+            for _ in range(c):
+                result = jdouble(*result)
+            result = jadd(result, total)
+        return result
     for j in range(windows - 1, -1, -1):
         for _ in range(c):
             result = jdouble(*result)
         column = _digit_column(biased, blob, c, j, windows)
-        if affine:
-            bx, by = _affine_bucket_sums(column, pxs, pys, negys, half)
-            running: Jacobian = JINF
-            total: Jacobian = JINF
-            for d in range(half, 0, -1):
-                if bx[d]:
-                    running = jadd_affine(*running, bx[d][0], by[d][0])
-                total = jadd(total, running)
-            result = jadd(result, total)
-            continue
         buckets: list[Jacobian | None] = [None] * (half + 1)
         for u, x2, y2, neg_y2 in zip(column, pxs, pys, negys, strict=True):
             if u > half:
