@@ -12,7 +12,7 @@ two trustees' decryption shares, the result, its aggregate certificate and the o
 (``--cache``, default ``$TMPDIR/dataguild-bench``) so reruns skip the generation.
 
 The ballots are spread evenly over the 7-day voting window (one every ~60 s for 10,000), and the tree
-heads are the ones the site's schedule (``voting.board.schedule_due``) signs for that election: at
+heads are the ones the site's schedule (``voting.elections.board.schedule_due``) signs for that election: at
 creation, whenever the board has doubled since the latest head or the latest head is 6 hours old,
 and at close. ``--heads-every N`` instead signs one every N leaves (the bench's earlier record).
 
@@ -49,9 +49,6 @@ from py_ecc.bls import G2ProofOfPossession as ReferenceBls
 from py_ecc.secp256k1 import secp256k1 as ref
 
 from bench import baseline
-from voting import election_record as er
-from voting import record, tally
-from voting.board import schedule_due  # the site's head schedule (imports the site's models; fine in a bench)
 from voting.crypto import bip340, bls
 from voting.crypto import trustees as T
 from voting.crypto.ballot import ChoiceQuestion, encrypt_ballot
@@ -59,6 +56,10 @@ from voting.crypto.elgamal import ElectionKey
 from voting.crypto.group import Point, available_backends, use_backend
 from voting.crypto.keyfile import generate_trustee
 from voting.crypto.merkle import MerkleLog, SignedTreeHead
+from voting.elections.board import schedule_due  # the site's head schedule (imports the site's models; fine in a bench)
+from voting.record import canonical as record
+from voting.record import document as er
+from voting.record import tally
 
 ROOT = Path(__file__).resolve().parents[1]
 OPENS = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -279,7 +280,7 @@ def main() -> None:
     print(f"# {path.stat().st_size / 1e6:.1f} MB, {len(rec['board'])} leaves, {len(sizes)} heads ({how}; sizes "
           f"{', '.join(map(str, sizes[:16]))}{', ...' if len(sizes) > 16 else ''})", flush=True)
     env = {**os.environ, "DATAGUILD_CRYPTO_BACKEND": "python"}
-    command = [sys.executable, "-m", "voting.verify", str(path), "--json", "--no-progress",
+    command = [sys.executable, "-m", "voting.record.verify", str(path), "--json", "--no-progress",
                "--workers", str(args.workers)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()

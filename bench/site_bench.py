@@ -48,16 +48,17 @@ from governance.policy.services import add_dataset, enact_rule_changes, rules_of
 from tests.conftest import make_member
 from tests.policy.samples import deal_json, prohibition_json, rule_json
 from tests.voting.counting_helpers import after_close, make_secret_election, ready_committee
+from tests.voting.elections.test_ballot_web import press, signed_in
 from tests.voting.factories import make_election
-from tests.voting.test_ballot_web import press, signed_in
-from voting import counting, tally
-from voting.casting import cast_ballot
+from voting.counting import services as counting
 from voting.crypto import trustees as tr
 from voting.crypto.ballot import EncryptedBallot, encrypt_ballot, verify_ballot
 from voting.crypto.elgamal import sum_ciphertexts
 from voting.crypto.group import available_backends
-from voting.elections import election_key, question_specs
-from voting.models import BoardEntry, Election, ElectionState, EntryKind
+from voting.elections.casting import cast_ballot
+from voting.elections.models import BoardEntry, Election, ElectionState, EntryKind
+from voting.elections.services import election_key, question_specs
+from voting.record import tally
 
 BASE = "http://localhost"
 CHOICES = ([[1, 0, 0]], [[0, 1, 0]], [[0, 0, 1]])

@@ -9,12 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 
 from governance import db
 from governance.config import load_config
-
-csrf = CSRFProtect()
+from governance.security import csrf
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -67,15 +65,15 @@ BLUEPRINTS: tuple[str, ...] = (
     "governance.policy.export_views:bp",
     "governance.payouts.views:bp",
     "proposals.views:bp",
-    "voting.ballot_views:bp",
-    "voting.board_views:bp",
+    "voting.elections.ballot_views:bp",
+    "voting.elections.board_views:bp",
     "governance.api.views:bp",
     "governance.policy.check_views:bp",
-    "voting.committee_views:bp",
-    "voting.trustee_api:bp",
-    "voting.results_views:bp",
-    "voting.record_views:bp",
-    "voting.trustee_desk_views:bp",
+    "voting.committees.views:bp",
+    "voting.trustees.api:bp",
+    "voting.counting.views:bp",
+    "voting.counting.record_views:bp",
+    "voting.trustees.desk_views:bp",
 )
 
 

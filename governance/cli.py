@@ -59,9 +59,7 @@ from governance.operations.migrate import db_cli  # noqa: E402
 from governance.operations.serve import serve_command  # noqa: E402
 from governance.policy.cli import policy_cli  # noqa: E402
 from proposals.cli import tick_command  # noqa: E402
-from voting.cli import count_command  # noqa: E402
-from voting.record_cli import record_cli  # noqa: E402
-from voting.trustee_cli import trustee_cli  # noqa: E402
+from voting.cli import COMMANDS as VOTING_COMMANDS  # noqa: E402
 
 main.add_command(db_cli)
 main.add_command(member_cli)
@@ -71,8 +69,7 @@ main.add_command(serve_command)
 main.add_command(audit_cli)
 main.add_command(constitution_cli)
 main.add_command(tick_command)
-main.add_command(count_command)
 main.add_command(keys_cli)
 main.add_command(policy_cli)
-main.add_command(trustee_cli)
-main.add_command(record_cli)
+for voting_command in VOTING_COMMANDS:
+    main.add_command(voting_command)

@@ -9,5 +9,6 @@ from governance.members import models as members_models  # noqa: F401
 from governance.payouts import models as payouts_models  # noqa: F401
 from governance.policy import models as policy_models  # noqa: F401
 from proposals import models as proposals_models  # noqa: F401
-from voting import committee_models  # noqa: F401
-from voting import models as voting_models  # noqa: F401
+from voting.committees import models as committee_models  # noqa: F401
+from voting.counting import models as counting_models  # noqa: F401
+from voting.elections import models as voting_models  # noqa: F401

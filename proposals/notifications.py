@@ -35,7 +35,7 @@ SETTINGS_PATH = "/settings/notifications"
 
 #: "module:function" specs; each function takes (session, proposal) and returns the ids of members
 #: who have voted on it (or None if it does not know the proposal). The voting package adds its own.
-VOTER_PROVIDERS: list[str] = ["voting.casting:voters_of"]
+VOTER_PROVIDERS: list[str] = ["voting.elections.casting:voters_of"]
 
 _STATE_TOPICS = {ProposalState.DISCUSSION: "discussion_opened", ProposalState.VOTING: "voting_opened",
                  ProposalState.ADOPTED: "outcome", ProposalState.REJECTED: "outcome",

@@ -50,7 +50,7 @@ S = ProposalState
 #: Panels other packages add to the proposal page, as "module:function" specs (proposals never imports
 #: them itself). Each function takes (session, proposal, viewer, now) and returns None or
 #: {"template": ..., "context": {...}}. Voting's panel is where stewards open the vote (with its election).
-DETAIL_PANELS: list[str] = ["voting.proposal_panel:voting_panel"]
+DETAIL_PANELS: list[str] = ["voting.elections.panel:voting_panel"]
 
 
 @bp.app_template_filter("when")

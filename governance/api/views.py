@@ -14,9 +14,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from governance import db
-from governance.app import csrf
 from governance.policy.decide_request import BadDecisionRequest
 from governance.policy.decisions import decide_request
+from governance.security import csrf
 from governance.sitecontext import SiteSettings
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

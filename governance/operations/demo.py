@@ -79,7 +79,7 @@ def seed_demo(session: Session, *, hasher: PasswordHasher, site: SiteSettings,
     from proposals.demo import seed_proposals
 
     seed_proposals(session, members=members, now=utcnow(), base_url=site.base_url)
-    from voting.demo import seed_elections  # before the payouts: it enacts the payout policy they use
+    from voting.demo.elections import seed_elections  # before the payouts: it enacts the payout policy they use
 
     seed_elections(session, members=members, now=utcnow(), instance_path=instance_path, base_url=site.base_url,
                    cooperative_name=site.cooperative_name)
@@ -162,7 +162,7 @@ def demo_command(*, host: str, port: int, seed_only: bool, reset: bool) -> None:
     click.echo(f"Demo database: {Path(instance_path) / DEMO_DB_NAME} "
                f"({'seeded just now' if seeded else 'already seeded; --reset starts afresh'})")
     print_accounts()
-    from voting.demo import where_to_look
+    from voting.demo.elections import where_to_look
 
     with app.app_context(), app.extensions["dataguild_db"].Session() as session:
         for line in where_to_look(session, instance_path):

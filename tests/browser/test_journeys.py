@@ -18,7 +18,7 @@ from typing import Any
 
 from tests.browser.conftest import Site, assert_accessible, demo_email, expect, save_screenshot, sign_in, sign_out
 
-#: Demo elections (voting/demo.py): 3 is a secret yes/no vote open now, 7 a secret quadratic one, 4 a
+#: Demo elections (voting/demo/elections.py): 3 is a secret yes/no vote open now, 7 a secret quadratic one, 4 a
 #: closed secret vote on "Let non-profits analyse the working-conditions survey" waiting for the trustees.
 OPEN_SECRET_ELECTION = 3
 OPEN_QUADRATIC_ELECTION = 7

@@ -95,7 +95,7 @@ def _adopted_proposals_are_enacted(demo):
     adopted = [p for p in _proposals(demo) if p.state == S.ADOPTED]
     assert {p.kind for p in adopted} == set(DEMO_KINDS)
     assert all(p.enacted_at is not None for p in adopted)
-    # (The last rule comes from the demo's secret election, voting.demo; tests/voting/test_demo_elections.py.)
+    # (The last rule comes from the demo's secret election: voting.demo.elections, tests/voting/demo/.)
     assert [r.id for r in current_rules(demo)] == ["research-aggregate", "no-genai-written-works", "no-sale",
                                                    "no-ai-training-work-data"]
     research = current_rules(demo)[0]

@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tests.conftest import make_member
-from voting import ceremony_services as cs
-from voting import trustee_client as tc
-from voting.committee_models import CommitteeStatus, TrusteeCommittee
-from voting.committee_services import create_committee
+from voting.committees import ceremony as cs
+from voting.committees.models import CommitteeStatus, TrusteeCommittee
+from voting.committees.services import create_committee
 from voting.crypto import bls
 from voting.crypto import trustees as T
 from voting.crypto.keyfile import TrusteeSecrets, generate_trustee
+from voting.trustees import client as tc
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -79,7 +79,7 @@ def roster_of(seats: list[Any], committee: TrusteeCommittee) -> dict[int, T.Anno
 
 
 def deal_payload(session: Session, committee: TrusteeCommittee, seat: Any) -> dict[str, Any]:
-    from voting.trustee_api import ceremony_state  # the site's view of the ceremony, as the CLI fetches it
+    from voting.trustees.api import ceremony_state  # the site's view of the ceremony, as the CLI fetches it
 
     state = ceremony_state(session, committee, seat.member)
     roster = tc.checked_roster(ceremony_of(committee), state, seat.secrets)
@@ -88,7 +88,7 @@ def deal_payload(session: Session, committee: TrusteeCommittee, seat: Any) -> di
 
 
 def confirm_seat(session: Session, committee: TrusteeCommittee, seat: Any) -> tc.Confirmation:
-    from voting.trustee_api import ceremony_state
+    from voting.trustees.api import ceremony_state
 
     state = ceremony_state(session, committee, seat.member)
     roster = tc.checked_roster(ceremony_of(committee), state, seat.secrets)
@@ -101,7 +101,7 @@ def confirm_seat(session: Session, committee: TrusteeCommittee, seat: Any) -> tc
 def complaint_ceremony(session: Session, steward: Any, prefix: str) -> tuple[TrusteeCommittee, list[Any]]:
     """A 2-of-3 ceremony run to READY in which dealer 1 cheats (trustee 2's complaint is upheld and
     dealer 1 disqualified) and trustee 3 falsely accuses dealer 2 (a valid complaint, not upheld)."""
-    from voting.trustee_api import ceremony_state
+    from voting.trustees.api import ceremony_state
 
     committee, seats = appoint(session, steward, 3, 2, prefix=prefix)
     announce_all(session, committee, seats)

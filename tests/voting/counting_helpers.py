@@ -15,14 +15,14 @@ from proposals.models import ProposalState
 from tests.proposals.factories import make_proposal, new_member, seed_governance
 from tests.voting.committee_helpers import NOW, announcement_payload, appoint, ceremony_of
 from tests.voting.factories import MEMBERS_SINCE, ElectionSetup
-from voting import ceremony_services as cs
-from voting import elections
-from voting import trustee_client as tc
-from voting.committee_models import TrusteeCommittee
-from voting.committee_services import committee_summary, joint_key_of
+from voting.committees import ceremony as cs
+from voting.committees.models import TrusteeCommittee
+from voting.committees.services import committee_summary, joint_key_of
 from voting.crypto.keyfile import TrusteeSecrets
-from voting.models import Secrecy
-from voting.trustee_api import ceremony_state
+from voting.elections import services as elections
+from voting.elections.models import Secrecy
+from voting.trustees import client as tc
+from voting.trustees.api import ceremony_state
 
 
 @dataclass

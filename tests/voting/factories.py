@@ -24,12 +24,13 @@ from sqlalchemy.orm import Session
 from governance.members.models import Member
 from proposals.models import Proposal, ProposalState
 from tests.proposals.factories import make_proposal, new_member, seed_governance
-from voting import board, elections
 from voting.crypto.ballot import encrypt_ballot
 from voting.crypto.elgamal import ElectionKey
 from voting.crypto.group import base_mult
-from voting.models import BoardEntry, Election, EntryKind, Secrecy
-from voting.record import Receipt
+from voting.elections import board
+from voting.elections import services as elections
+from voting.elections.models import BoardEntry, Election, EntryKind, Secrecy
+from voting.record.canonical import Receipt
 
 #: The secret of the single-trustee test election key (never use a fixed key outside tests).
 TEST_ELECTION_SECRET = 0x5EC12E7_7E57_0001
@@ -92,7 +93,7 @@ def post_ballot(session: Session, election: Election, member: Member, choices: S
                                           bytes.fromhex(election.fingerprint), ref)
         payload, tracking_code = ballot.to_json(), ballot.tracking_code()
     else:
-        from voting.record import sha256_hex
+        from voting.record.canonical import sha256_hex
 
         payload = {"choices": [list(c) for c in choices]}
         tracking_code = sha256_hex({"alias": roll_entry.alias, "n": roll_entry.ballots_cast, "kind": kind.value,

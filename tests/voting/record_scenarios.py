@@ -17,10 +17,12 @@ from tests.conftest import make_member
 from tests.voting.committee_helpers import NOW
 from tests.voting.counting_helpers import Trustee, after_close, make_secret_election, ready_committee
 from tests.voting.factories import ElectionSetup, make_election
-from voting import casting, counting, tally
+from voting.counting import services as counting
 from voting.crypto import bls
-from voting.models import Election, Secrecy
-from voting.trustee_client import bls_secret_of
+from voting.elections import casting
+from voting.elections.models import Election, Secrecy
+from voting.record import tally
+from voting.trustees.client import bls_secret_of
 
 YES, NO, ABSTAIN = [1, 0, 0], [0, 1, 0], [0, 0, 1]
 

@@ -3,7 +3,7 @@
 ``write_vectors`` (run by ``python -m tests.voting.record_scenarios``) writes ``record.json`` (the
 canonical record of a decided 2-of-3 secret election with an audited and a superseded ballot) and
 ``expected.json`` (:func:`worked`: every intermediate byte string and hash a verifier computes, for
-one example of each kind). ``tests/voting/test_record_vectors.py`` recomputes ``expected.json``
+one example of each kind). ``tests/voting/record/test_record_vectors.py`` recomputes ``expected.json``
 from ``record.json`` with the current code, so the vectors fail the tests the moment they no longer
 match it.
 """
@@ -14,12 +14,13 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from voting import election_record as er
-from voting import record, tally
 from voting.crypto import merkle
 from voting.crypto.ballot import EncryptedBallot
 from voting.crypto.hashing import encode
 from voting.crypto.merkle import SignedTreeHead
+from voting.record import canonical as record
+from voting.record import document as er
+from voting.record import tally
 
 VECTORS = Path(__file__).resolve().parents[2] / "docs" / "record-vectors"
 
@@ -98,7 +99,7 @@ def worked(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_vectors(session: Any, election: Any, out: Path = VECTORS) -> None:
-    from voting import record_export
+    from voting.counting import record_export
 
     rec = record_export.election_record(session, election)
     data = er.record_bytes(rec)

@@ -1,5 +1,5 @@
 """Real election records for the verifier tests: real ceremony, casting, counting and signing on a
-throwaway SQLite database, exported with ``voting.record_export.election_record``. Building them
+throwaway SQLite database, exported with ``voting.counting.record_export.election_record``. Building them
 takes tens of seconds, so the test modules build them once (module-scoped fixtures) and deep-copy."""
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from proposals.models import Proposal, ProposalState
 from tests.conftest import make_test_app
 from tests.voting.counting_helpers import make_secret_election
 from tests.voting.record_scenarios import decide_secret, open_scenario, secret_scenario
-from voting import casting, counting, record_export
-from voting.elections import QUADRATIC, question_specs
-from voting.verify import main as verify_main
+from voting.counting import record_export
+from voting.counting import services as counting
+from voting.elections import casting
+from voting.elections.services import QUADRATIC, question_specs
+from voting.record.verify import main as verify_main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,12 +37,12 @@ def build_records(tmp: Path) -> dict[str, Any]:
         scenario = secret_scenario(session, prefix="ver")
         out["secret"] = record_export.election_record(session, scenario.election)
         out["receipts"] = {}
-        from voting import board
+        from voting.elections import board
         for name, leaf in scenario.leaves.items():
             entry = board.entry_by_index(session, scenario.election, leaf)
             out["receipts"][name] = board.receipt_for_entry(scenario.election, entry).to_json()
         committee_id = scenario.election.committee_id
-        from voting.committee_models import TrusteeCommittee
+        from voting.committees.models import TrusteeCommittee
         committee = session.get(TrusteeCommittee, committee_id)
 
         quad = make_secret_election(session, committee, voters=3, method=QUADRATIC, now=scenario.setup.now)
@@ -103,7 +105,7 @@ def run_verify(rec: dict[str, Any], tmp: Path, *extra: str) -> tuple[int, dict[s
 
 def run_verify_subprocess(path: Path, *args: str, python: str = sys.executable,
                           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([python, "-m", "voting.verify", str(path), "--no-progress", *args], cwd=ROOT,  # noqa: S603
+    return subprocess.run([python, "-m", "voting.record.verify", str(path), "--no-progress", *args], cwd=ROOT,  # noqa: S603
                           capture_output=True, text=True, timeout=300, env=env, check=False)
 
 

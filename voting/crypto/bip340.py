@@ -3,7 +3,7 @@
 Receipts are signed with these so that any secp256k1 library can check them. The algorithms follow
 BIP-340 exactly (https://github.com/bitcoin/bips/blob/master/bip-0340.mediawiki), including
 messages of any length (the 2023 revision of the BIP), and are checked against every row of the
-official test vectors (``tests/crypto/data/bip340-test-vectors.csv``).
+official test vectors (``tests/voting/crypto/data/bip340-test-vectors.csv``).
 
 Encodings: secret keys are 32-byte big-endian scalars in [1, n); public keys are the 32-byte
 x coordinate of a point with even y; signatures are 64 bytes ``bytes(R.x) || bytes(s)``.

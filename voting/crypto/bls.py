@@ -10,7 +10,7 @@ compressed; signatures in G2, 96 bytes compressed); proofs of possession use
 ``BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_``. These are exactly py-ecc's
 ``G2ProofOfPossession`` (the scheme Ethereum uses). Keys, signing and aggregation are py-ecc's; verification
 gives py-ecc's answers with the endomorphism-based hash-to-G2 cofactor clearing and G2 subgroup
-check of :mod:`voting.crypto.g2` (RFC 9380 G.3, Scott's test), which tests/crypto/test_g2.py
+check of :mod:`voting.crypto.g2` (RFC 9380 G.3, Scott's test), which tests/voting/crypto/test_g2.py
 proves equal to py-ecc's on valid and invalid points.
 
 JSON: public keys, signatures and proofs are lowercase hex strings of their compressed encodings;
@@ -24,17 +24,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import ModuleType
 
 from py_ecc.bls import G2ProofOfPossession as _Scheme
 from py_ecc.bls.g2_primitives import BLSPubkey, BLSSignature, is_inf, signature_to_G2
 from py_ecc.optimized_bls12_381 import curve_order as BLS_ORDER
 
-from . import g2
+from . import bls_fast, g2
+from .bls_fast import PUBLIC_KEY_SIZE, SIGNATURE_SIZE
 from .errors import InvalidEncoding, InvalidSignature
 
-PUBLIC_KEY_SIZE = 48
-SIGNATURE_SIZE = 96
 SECRET_KEY_SIZE = 32
 CIPHERSUITE = "BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_"
 _LOWER_HEX = re.compile(r"(?:[0-9a-f]{2})*")
@@ -107,7 +105,7 @@ class BlsSignature:
             point = signature_to_G2(BLSSignature(self.raw))
         except (ValueError, AssertionError) as exc:  # py-ecc's ValidationError is a ValueError
             raise InvalidEncoding(f"BLS signature is not a valid G2 point: {exc}") from exc
-        if not is_inf(point) and not g2.in_subgroup(point):  # = py-ecc's subgroup_check (tests/crypto/test_g2.py)
+        if not is_inf(point) and not g2.in_subgroup(point):  # = py-ecc's subgroup_check (test_g2.py)
             raise InvalidEncoding("BLS signature is not in the G2 subgroup")
 
     def to_hex(self) -> str:
@@ -116,15 +114,6 @@ class BlsSignature:
     @classmethod
     def from_hex(cls, text: object) -> BlsSignature:
         return cls(hex_bytes(text, SIGNATURE_SIZE, "BLS signature"))
-
-
-def _fast() -> ModuleType:
-    """:mod:`voting.crypto.bls_batch`: py-ecc's ``Verify``, ``FastAggregateVerify`` and ``PopVerify``
-    with the endomorphism-based hash and subgroup check of :mod:`voting.crypto.g2` (the same answers,
-    tested against py-ecc; 2-3x faster). Imported here because it imports this module."""
-    from . import bls_batch
-
-    return bls_batch
 
 
 def keygen(seed: bytes, key_info: bytes = b"") -> BlsSecretKey:
@@ -147,7 +136,7 @@ def sign(secret: BlsSecretKey, msg: bytes) -> BlsSignature:
 
 def verify(public: BlsPublicKey, msg: bytes, sig: BlsSignature) -> None:
     msg = _check_message(msg)
-    if not _fast().verify_one(public.raw, msg, sig.raw, _Scheme.DST):
+    if not bls_fast.verify_one(public.raw, msg, sig.raw, _Scheme.DST):
         raise InvalidSignature("BLS signature does not verify for this key and message")
 
 
@@ -164,7 +153,7 @@ def fast_aggregate_verify(publics: Sequence[BlsPublicKey], msg: bytes, sig: BlsS
         raise InvalidSignature("aggregate verification needs at least one public key")
     if len({p.raw for p in publics}) != len(publics):
         raise InvalidSignature("duplicate public key in aggregate verification")
-    if not _fast().fast_aggregate_verify([p.raw for p in publics], msg, sig.raw):
+    if not bls_fast.fast_aggregate_verify([p.raw for p in publics], msg, sig.raw):
         raise InvalidSignature("aggregate BLS signature does not verify for these keys and message")
 
 
@@ -173,5 +162,5 @@ def pop_prove(secret: BlsSecretKey) -> BlsSignature:
 
 
 def pop_verify(public: BlsPublicKey, proof: BlsSignature) -> None:
-    if not _fast().pop_verify_many([(public.raw, proof.raw)])[0]:
+    if not bls_fast.pop_verify_many([(public.raw, proof.raw)])[0]:
         raise InvalidSignature("BLS proof of possession does not verify for this key")

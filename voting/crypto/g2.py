@@ -14,7 +14,7 @@ by the BLS parameter ``x`` (``-0xd201000000010000``) and the cheap endomorphism 
   pairing-friendly curves", ePrint 2021/1130, proof completed in ePrint 2022/352): a point P of
   E'(Fp2) is in G2 exactly when ``psi(P) == [x]P``; blst and zkcrypto/bls12_381 use it.
 
-tests/crypto/test_g2.py checks both against py-ecc on points in G2 and on points of E'(Fp2) outside
+tests/voting/crypto/test_g2.py checks both against py-ecc on points in G2 and on points of E'(Fp2) outside
 it (``map_to_curve_G2`` outputs before clearing, and sums of those with G2 points).
 
 Points are py-ecc's optimized ones: homogeneous projective ``(X, Y, Z)`` over ``FQ2`` with affine

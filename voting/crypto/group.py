@@ -4,7 +4,7 @@ Points are immutable :class:`Point` objects in affine coordinates; the identity 
 infinity) is :data:`IDENTITY`. Scalars are plain ``int`` in ``[0, N)``.
 
 Reference arithmetic is py-ecc's ``py_ecc.secp256k1``; the fast paths below must agree with it
-(``tests/crypto/test_group.py`` checks every one on every backend):
+(``tests/voting/crypto/test_group.py`` checks every one on every backend):
 
 * ``_curve``: Jacobian formulas for a = 0, batch normalisation, GLV split, wNAF, comb tables;
 * ``_msm``: Straus (interleaved wNAF, GLV) for few points, Pippenger (signed buckets) for many;

@@ -8,7 +8,7 @@ import { bytesToBig, concat, toHex, utf8 } from './core.js';
 
 export const SIG_DST = 'BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';
 export const POP_DST = 'BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_';
-/** The trustee's BLS key is derived from the key file's BIP-340 signing secret (voting/trustee_client.py). */
+/** The trustee's BLS key is derived from the key file's BIP-340 signing secret (voting/trustees/client.py). */
 export const BLS_KEY_INFO = 'dataguild-trustee-result-v1';
 const R = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001n;
 

@@ -1,5 +1,5 @@
 // The trustee's side of the key ceremony: a port of voting/crypto/trustees.py (the parts a trustee
-// runs) and voting/trustee_client.py. Messages are the same JSON; every check the CLI makes before
+// runs) and voting/trustees/client.py. Messages are the same JSON; every check the CLI makes before
 // it signs or sends anything is made here too.
 
 import { schnorr } from '../../vendor/noble/noble.js';

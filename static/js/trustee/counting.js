@@ -1,5 +1,5 @@
-// The trustee's side of counting: a port of voting/trustee_counting.py and the parts of
-// voting/tally.py and voting/crypto/trustees.py it uses (the manifest's joint key, the encrypted
+// The trustee's side of counting: a port of voting/trustees/decrypt.py and the parts of
+// voting/record/tally.py and voting/crypto/trustees.py it uses (the manifest's joint key, the encrypted
 // tally recomputed from the public board with every counted ballot's proofs checked, partial
 // decryptions with Chaum–Pedersen proofs, combining the posted shares, the result and its message).
 

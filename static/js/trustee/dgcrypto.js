@@ -1,5 +1,5 @@
 // dgcrypto.js — a trustee's cryptography in the browser, step for step what `dataguild trustee ...`
-// does (voting/trustee_cli.py, voting/trustee_client.py, voting/trustee_counting.py), with the same
+// does (voting/trustees/cli.py, voting/trustees/client.py, voting/trustees/decrypt.py), with the same
 // JSON in and out and the same key-file rewriting. The key file and its passphrase stay in the page:
 // nothing here sends anything anywhere; the page POSTs the returned `payload` (public messages only).
 //

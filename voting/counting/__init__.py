@@ -1,0 +1,1 @@
+"""Counting: closing, the encrypted tally, decryptions, results, the record export, and their pages."""

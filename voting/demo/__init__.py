@@ -1,0 +1,1 @@
+"""The demo cooperative's elections (``dataguild demo``), played through the real services."""

@@ -1,0 +1,1 @@
+"""Elections: the manifest and frozen roll, the bulletin board, casting, audits, receipts, their pages."""
