@@ -8,7 +8,7 @@ timed in the same run.
 Runs the real app (``create_app`` with ENV test) on SQLite in a temporary directory; elections,
 committee, ballots and policies are made through the real services, with the test factories.
 Baselines: the ballot crypto alone (encrypt_ballot + verify_ballot), the pure decision engine
-(``governance.policy.decide``) on the same loaded policies, and the homomorphic sum + threshold
+(``governance.policy.decisions.engine``) on the same loaded policies, and the homomorphic sum + threshold
 decryption (``combine_tally``) on the same ciphertexts. Prints a Markdown table; docs/performance.md
 holds the latest output. PostgreSQL is not measured by this script (yet).
 """
@@ -31,11 +31,10 @@ from sqlalchemy import select
 
 from governance.app import create_app
 from governance.policy.agreements import enact_deal
-from governance.policy.bodies import DataUseRuleBody, DealBody
-from governance.policy.decide import decide
-from governance.policy.decide_policies import agreement_policy, data_use_policy
-from governance.policy.decide_request import parse_decision_request
-from governance.policy.decisions import (
+from governance.policy.decisions.engine import decide
+from governance.policy.decisions.policies import agreement_policy, data_use_policy
+from governance.policy.decisions.request import parse_decision_request
+from governance.policy.decisions.services import (
     _agreement_details,
     _recorded_category,
     _set_details,
@@ -45,6 +44,8 @@ from governance.policy.decisions import (
     party_agreements,
 )
 from governance.policy.services import add_dataset, enact_rule_changes, rules_of
+from governance.policy.terms.bodies import DataUseRuleBody, DealBody
+from governance.policy.terms.parsing import from_json
 from tests.conftest import make_member
 from tests.policy.samples import deal_json, prohibition_json, rule_json
 from tests.voting.counting_helpers import after_close, make_secret_election, ready_committee
@@ -210,9 +211,9 @@ def _load_policy(session) -> None:
     research = rule_json(constraints={"min_cohort_size": 50, "retention_days": 365, "not_before": None,
                                       "not_after": None, "regions": []},
                          purposes=["https://w3id.org/dpv#ResearchAndDevelopment"], datasets=["ride-logs"])
-    enact_rule_changes(session, actor=None, body=DataUseRuleBody.from_json(
+    enact_rule_changes(session, actor=None, body=from_json(DataUseRuleBody,
         {"changes": [{"op": "add", "rule": research}]}), proposal_id=11, now=_at("2027-01-10T09:00:00"))
-    enact_rule_changes(session, actor=None, body=DataUseRuleBody.from_json(
+    enact_rule_changes(session, actor=None, body=from_json(DataUseRuleBody,
         {"changes": [{"op": "add", "rule": prohibition_json(datasets=["*"])}]}), proposal_id=12,
         now=_at("2027-06-01T09:00:00"))
     for n, (ident, name, start, end) in enumerate((("https://example.ai", "Example AI", "2027-01-01", "2027-12-31"),
@@ -220,7 +221,7 @@ def _load_policy(session) -> None:
                                                    ("https://old.example", "Old", "2026-01-01", "2026-06-30"))):
         counterparty = {"name": name, "identifier": ident, "contact": "", "category": "commercial"}
         enact_deal(session, actor=None, proposal_id=21 + n, now=_at("2026-01-02T10:00:00"),
-                   deal=DealBody.from_json(deal_json(counterparty=counterparty, start_date=start, end_date=end)))
+                   deal=from_json(DealBody, deal_json(counterparty=counterparty, start_date=start, end_date=end)))
     session.commit()
 
 
@@ -242,7 +243,7 @@ def bench_decide(tmp: Path, requests: int, row: Callable[..., None]) -> None:
     version = data_use_version_at(session, request.time)
     assert version is not None
     policies = [data_use_policy(BASE, version.number, rules_of(version), _set_details(version, BASE))]
-    policies += [agreement_policy(BASE, a.id, DealBody.from_json(a.terms), _agreement_details(a, BASE))
+    policies += [agreement_policy(BASE, a.id, from_json(DealBody, a.terms), _agreement_details(a, BASE))
                  for a in sorted(agreements, key=lambda a: a.id) if in_force_at(a, request.time)]
     recorded = _recorded_category(agreements, request.time)
     assert recorded is not None

@@ -57,7 +57,7 @@ from governance.operations.demo import demo_command  # noqa: E402
 from governance.operations.keys import keys_cli  # noqa: E402
 from governance.operations.migrate import db_cli  # noqa: E402
 from governance.operations.serve import serve_command  # noqa: E402
-from governance.policy.cli import policy_cli  # noqa: E402
+from governance.policy.odrl.cli import policy_cli  # noqa: E402
 from proposals.cli import tick_command  # noqa: E402
 from voting.cli import COMMANDS as VOTING_COMMANDS  # noqa: E402
 

@@ -25,7 +25,7 @@ from wtforms.widgets import DateInput
 
 from governance.constitution.rules import KINDS, METHODS, PARAMETER_LABELS, PARAMETERS, KindRules, display_value
 from governance.members.forms import MultiCheckboxField, choice
-from governance.policy.vocabulary import (
+from governance.policy.terms.vocabulary import (
     DUTIES_WITH_DAYS,
     PAYOUT_METHODS,
     ROUNDING_RULES,

@@ -1,7 +1,7 @@
 """Body JSON ⇄ the data of the body forms (:mod:`proposals.body_form_classes`).
 
 One direction fills a form from a stored body (null → empty box); the other turns what was posted into
-the body JSON of :mod:`governance.policy.bodies`: strings trimmed, sets sorted and without duplicates,
+the body JSON of :mod:`governance.policy.terms.bodies`: strings trimmed, sets sorted and without duplicates,
 empty optional numbers null, whole numbers as int. What cannot be read (a word in a number box) stays
 as typed, so that ``parse_body`` names the mistake next to its field instead of it vanishing.
 """
@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from wtforms import Form
 
 from governance.constitution.rules import KINDS, PARAMETERS
-from governance.policy.vocabulary import DUTIES_WITH_DAYS, DUTY_KINDS
+from governance.policy.terms.vocabulary import DUTIES_WITH_DAYS, DUTY_KINDS
 from proposals.body_form_classes import duty_kinds_present
 
 _WHOLE_NUMBER = re.compile(r"^[0-9]+$")

@@ -6,13 +6,13 @@ A view uses them like this::
     form = form_from_body(kind, body, choices, formdata=request.form if posting else None)
     if structural_action(form):          # "add another change", "remove alternative 2": nothing saved
         return render(form)
-    body = body_from_form(kind, form)    # exactly the JSON shapes of governance.policy.bodies
+    body = body_from_form(kind, form)    # exactly the JSON shapes of governance.policy.terms.bodies
     try: save(body)
     except InvalidBody/ProposalError as exc: unplaced = attach_errors(form, exc.errors)
 
 Adding and removing repeated parts (rule changes, permitted uses, payout alternatives) works without
 JavaScript: they are submit buttons that re-render the form with one entry more or less.
-Validation belongs to :func:`governance.policy.bodies.parse_body`; the form's own validators only give
+Validation belongs to :func:`governance.policy.terms.bodies.parse_body`; the form's own validators only give
 friendlier words for what the browser sends (a word in a number box, a date typed wrongly).
 """
 
@@ -26,8 +26,8 @@ from wtforms import FieldList, Form, FormField
 from wtforms.fields.core import Field
 
 from governance.constitution.rules import KindRules
-from governance.policy.bodies import EVERY_DATASET, AgreementRef, Rule, empty_body
-from governance.policy.vocabulary import (
+from governance.policy.terms.bodies import EVERY_DATASET, AgreementRef, Rule, empty_body
+from governance.policy.terms.vocabulary import (
     ACTIONS,
     CONTRIBUTION_METRICS,
     CURRENCIES,

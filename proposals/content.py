@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from governance.constitution.services import current_constitution
 from governance.members.models import Member
 from governance.policy.agreements import agreement_refs
-from governance.policy.bodies import BodyContext, InvalidBody, parse_body
 from governance.policy.canonical import sha256_hex
 from governance.policy.services import current_rules, dataset_slugs
+from governance.policy.terms.bodies import BodyContext, InvalidBody
+from governance.policy.terms.parsing import parse_body
 from governance.sitecontext import utcnow
 from proposals.errors import ProposalError
 from proposals.models import Proposal, ProposalVersion

@@ -14,8 +14,9 @@ from governance.audit.services import record_event
 from governance.constitution.services import amend_constitution
 from governance.members.models import Member
 from governance.policy.agreements import enact_deal, get_agreement, suspend_agreement_by_vote
-from governance.policy.bodies import DataUseRuleBody, DealBody, DealSuspensionBody, PayoutPolicyBody
 from governance.policy.services import PolicyError, enact_payout_formula, enact_rule_changes
+from governance.policy.terms.bodies import DataUseRuleBody, DealBody, DealSuspensionBody, PayoutPolicyBody
+from governance.policy.terms.parsing import from_json
 from proposals.errors import EnactmentFailed, IllegalTransition
 from proposals.models import Proposal, ProposalState
 
@@ -32,21 +33,21 @@ def _election(proposal: Proposal) -> dict[str, Any]:
 
 def _enact_rules(session: Session, proposal: Proposal, body: dict[str, Any], actor: Member | None, now: datetime,
                  chosen: int | None) -> str:
-    version = enact_rule_changes(session, actor=actor, body=DataUseRuleBody.from_json(body),
+    version = enact_rule_changes(session, actor=actor, body=from_json(DataUseRuleBody, body),
                                  proposal_id=proposal.id, now=now, **_election(proposal))
     return f"policy:data_use:{version.number}"
 
 
 def _enact_deal(session: Session, proposal: Proposal, body: dict[str, Any], actor: Member | None, now: datetime,
                 chosen: int | None) -> str:
-    agreement = enact_deal(session, actor=actor, deal=DealBody.from_json(body), proposal_id=proposal.id, now=now,
+    agreement = enact_deal(session, actor=actor, deal=from_json(DealBody, body), proposal_id=proposal.id, now=now,
                            **_election(proposal))
     return f"agreement:{agreement.id}"
 
 
 def _enact_payout(session: Session, proposal: Proposal, body: dict[str, Any], actor: Member | None, now: datetime,
                   chosen: int | None) -> str:
-    formula = PayoutPolicyBody.from_json(body).alternatives[chosen or 0]
+    formula = from_json(PayoutPolicyBody, body).alternatives[chosen or 0]
     version = enact_payout_formula(session, actor=actor, formula=formula, proposal_id=proposal.id, now=now,
                                    **_election(proposal))
     return f"policy:payout:{version.number}"
@@ -61,7 +62,7 @@ def _enact_bylaw(session: Session, proposal: Proposal, body: dict[str, Any], act
 
 def _enact_suspension(session: Session, proposal: Proposal, body: dict[str, Any], actor: Member | None,
                       now: datetime, chosen: int | None) -> str:
-    suspension = DealSuspensionBody.from_json(body)
+    suspension = from_json(DealSuspensionBody, body)
     agreement = get_agreement(session, suspension.agreement_id)
     if agreement is None:
         raise PolicyError(f"There is no agreement #{suspension.agreement_id} to suspend.")

@@ -2,7 +2,7 @@
 
 A proposal's content lives in its versions: every saved edit and every accepted amendment is a new
 :class:`ProposalVersion` (title, summary text and the structured body of its kind, see
-``governance.policy.bodies``). The proposal row caches the latest title and holds the lifecycle
+``governance.policy.terms.bodies``). The proposal row caches the latest title and holds the lifecycle
 state, which only ``proposals.lifecycle.transition`` changes.
 """
 

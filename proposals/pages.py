@@ -23,8 +23,8 @@ from governance.auth.access import current_member
 from governance.constitution.services import current_constitution, rules_for
 from governance.members.models import Member, Role
 from governance.policy.agreements import agreement_names, agreement_refs
-from governance.policy.describe import describe_body
 from governance.policy.services import current_rules, dataset_titles, list_datasets
+from governance.policy.wording.describe import describe_body
 from governance.sitecontext import as_utc, utcnow
 from proposals import body_forms, lifecycle, services
 from proposals.access import is_author, is_steward, is_voting_member, may_draft

@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 from governance.audit.services import record_event
 from governance.members.models import Member
 from governance.policy.agreements import agreement_names
-from governance.policy.bodies import DataUseRuleBody, DealBody, InvalidBody
-from governance.policy.conflicts import Conflict, deal_conflicts
-from governance.policy.describe import FieldChange, diff_bodies
-from governance.policy.ruleset import apply_changes
 from governance.policy.services import current_rules, dataset_titles
+from governance.policy.terms.bodies import DataUseRuleBody, DealBody, InvalidBody
+from governance.policy.terms.conflicts import Conflict, deal_conflicts
+from governance.policy.terms.parsing import from_json
+from governance.policy.terms.ruleset import apply_changes
+from governance.policy.wording.diff import FieldChange, diff_bodies
 from proposals.access import can_edit, can_view, is_author, is_voting_member, may_draft, require
 from proposals.content import add_version, body_context, check_content, content_hash
 from proposals.discussion import (
@@ -203,13 +204,13 @@ def proposal_conflicts(session: Session, proposal: Proposal) -> list[Conflict]:
     if proposal.kind != "deal_approval":
         return []
 
-    deal = DealBody.from_json(proposal.latest.body)
+    deal = from_json(DealBody, proposal.latest.body)
     rules = tuple(current_rules(session))
     companion = companion_of(session, proposal)
     if companion is not None and companion.state in COMPANION_STATES and companion.state != ProposalState.ADOPTED:
         # An adopted companion is already part of the current rules.
         try:
-            rules = apply_changes(rules, DataUseRuleBody.from_json(companion.latest.body))
+            rules = apply_changes(rules, from_json(DataUseRuleBody, companion.latest.body))
         except InvalidBody:
             return [Conflict("companion_stale", None,
                              f"The linked rule change #{companion.id} no longer applies to the adopted rules; "

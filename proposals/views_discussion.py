@@ -15,8 +15,9 @@ from werkzeug.wrappers import Response
 from governance.auth.access import current_member, login_required, roles_required
 from governance.members.models import Role
 from governance.policy.agreements import agreement_names
-from governance.policy.describe import describe_body, diff_bodies
 from governance.policy.services import dataset_titles
+from governance.policy.wording.describe import describe_body
+from governance.policy.wording.diff import diff_bodies
 from governance.sitecontext import as_utc, utcnow
 from proposals import notifications, services
 from proposals.access import is_author, may_draft

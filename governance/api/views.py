@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from governance import db
-from governance.policy.decide_request import BadDecisionRequest
-from governance.policy.decisions import decide_request
+from governance.policy.decisions.request import BadDecisionRequest
+from governance.policy.decisions.services import decide_request
 from governance.security import csrf
 from governance.sitecontext import SiteSettings
 

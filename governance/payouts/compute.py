@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from governance.policy.bodies import PayoutFormula
-from governance.policy.vocabulary import CONTRIBUTION_METRICS
+from governance.policy.terms.bodies import PayoutFormula
+from governance.policy.terms.vocabulary import CONTRIBUTION_METRICS
 
 CENT = Decimal("0.01")
 

@@ -8,7 +8,7 @@ from flask_wtf.file import FileField
 from wtforms import DateField, SelectField, StringField, TextAreaField
 
 from governance.members.forms import choice
-from governance.policy.vocabulary import CONTRIBUTION_METRICS
+from governance.policy.terms.vocabulary import CONTRIBUTION_METRICS
 
 _BAD_DATE = "Give a date as YYYY-MM-DD."
 

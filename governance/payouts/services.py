@@ -26,12 +26,13 @@ from governance.payouts.compute import compute_payout
 from governance.payouts.csv_import import ALIAS_RE, ContributionCsvError, amount_text, parse_contributions
 from governance.payouts.models import Contribution, ContributionUpload, PayoutLine, PayoutStatement, RevenueEntry
 from governance.payouts.statement import statement_document
-from governance.policy.bodies import PayoutFormula
-from governance.policy.body_fields import MAX_MONEY
 from governance.policy.canonical import sha256_hex
 from governance.policy.models import Agreement
 from governance.policy.services import PAYOUT, current_policy_version
-from governance.policy.vocabulary import CONTRIBUTION_METRICS
+from governance.policy.terms.bodies import PayoutFormula
+from governance.policy.terms.fields import MAX_MONEY
+from governance.policy.terms.parsing import from_json
+from governance.policy.terms.vocabulary import CONTRIBUTION_METRICS
 
 MANAGERS = (Role.STEWARD, Role.ADMIN)
 MAX_NOTE = 2000
@@ -286,7 +287,7 @@ def compute_statement(session: Session, *, actor: Member | None, period_start: d
     if len(currencies) > 1:
         raise PayoutError(f"The revenue of this period is in several currencies ({', '.join(currencies)}); "
                           "compute a statement per currency by choosing periods that separate them.")
-    formula = PayoutFormula.from_json(version.document["formula"])
+    formula = from_json(PayoutFormula, version.document["formula"])
     people = _participants(session, period_start, period_end, formula.method, formula.metric)
     result = compute_payout(formula, sum(entry.amount_cents for entry in entries), people.contributions,
                             currency=currencies[0])

@@ -40,8 +40,9 @@ from governance.payouts.services import (
 )
 from governance.payouts.statement import money, statement_csv
 from governance.policy.agreements import agreement_status, list_agreements
-from governance.policy.bodies import PayoutFormula
 from governance.policy.services import PAYOUT, current_policy_version
+from governance.policy.terms.bodies import PayoutFormula
+from governance.policy.terms.parsing import from_json
 from governance.sitecontext import utcnow
 
 bp = Blueprint("payouts", __name__)
@@ -86,7 +87,7 @@ def _dashboard(status: int = 200, *, revenue_form: RevenueForm | None = None,
     revenue_form = revenue_form or RevenueForm(formdata=None)
     revenue_form.agreement_id.choices = _agreement_choices()
     version = current_policy_version(session, PAYOUT)
-    formula = PayoutFormula.from_json(version.document["formula"]) if version else None
+    formula = from_json(PayoutFormula, version.document["formula"]) if version else None
     contributions_form = contributions_form or ContributionsForm(
         formdata=None, metric=formula.metric if formula and formula.metric else None)
     agreements = {a.id: a for a in list_agreements(session)}

@@ -10,8 +10,6 @@ with ``approved_at`` written ``YYYY-MM-DDTHH:MM:SSZ``. The cooperative signs
 ``agreement_message(agreement_id, record_hash)`` with its BLS key. What happens later (suspension)
 is not covered by the hash: it is logged in the audit log, and the status is derived from the dates
 and the suspension at the time asked about.
-
-The names here are also importable from :mod:`governance.policy.services`, as they were before.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from governance.audit.services import lock_head, record_event
 from governance.members.models import Member
-from governance.policy.bodies import AgreementRef, DealBody
 from governance.policy.canonical import sha256_hex
 from governance.policy.models import Agreement
 from governance.policy.services import (
@@ -41,6 +38,7 @@ from governance.policy.services import (
     agreement_message,
     hash_timestamp,
 )
+from governance.policy.terms.bodies import AgreementRef, DealBody
 
 
 def agreement_record_hash(*, agreement_id: int, terms_hash: str, proposal_id: int | None, election_id: int | None,
@@ -183,7 +181,7 @@ def agreement_names(session: Session) -> dict[int, str]:
 
 def agreement_problems(agreements: list[Agreement], *, logged: Mapping[str, Any],
                        check_signature: Any) -> list[str]:
-    """Problems with stored agreements (see ``services.verify_policy_chain``). ``logged`` maps an
+    """Problems with stored agreements (see ``integrity.verify_policy_chain``). ``logged`` maps an
     agreement id (text) to the details the audit log recorded at approval; ``check_signature(name,
     message, signature, signing_key)`` returns the problems of one signature."""
     problems: list[str] = []

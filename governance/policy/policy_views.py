@@ -22,8 +22,6 @@ from governance.auth.access import current_member, roles_required
 from governance.members.models import Member, Role
 from governance.policy.agreements import agreement_status, get_agreement, list_agreements, suspend_agreement
 from governance.policy.deal_forms import SuspendAgreementForm
-from governance.policy.describe import describe_body, describe_rule
-from governance.policy.diff import diff_documents, formula_sentences, rule_origins
 from governance.policy.models import Agreement
 from governance.policy.services import (
     DATA_USE,
@@ -36,6 +34,8 @@ from governance.policy.services import (
     list_policy_versions,
     rules_of,
 )
+from governance.policy.wording.describe import describe_body, describe_rule
+from governance.policy.wording.diff import diff_documents, formula_sentences, rule_origins
 from governance.signing import SigningKeysUnavailable, site_keys
 from governance.sitecontext import utcnow
 

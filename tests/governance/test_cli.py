@@ -24,7 +24,8 @@ from governance.db import Database
 from governance.members.models import Member, MemberStatus, Role
 from governance.operations.demo import DEMO_PASSWORD
 from governance.operations.serve import ACCESS_LOG_FORMAT, gunicorn_options
-from governance.policy.services import current_rules, verify_policy_chain
+from governance.policy.integrity import verify_policy_chain
+from governance.policy.services import current_rules
 from proposals.models import Proposal, ProposalState
 from tests.conftest import count_rows, fetch_all, login
 

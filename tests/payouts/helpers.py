@@ -9,21 +9,22 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from governance.policy.agreements import enact_deal
-from governance.policy.bodies import DealBody, PayoutFormula
 from governance.policy.services import enact_payout_formula
+from governance.policy.terms.bodies import DealBody, PayoutFormula
+from governance.policy.terms.parsing import from_json
 from tests.conftest import csrf_token
 from tests.policy.samples import deal_json, formula_json
 
 
 def add_agreement(session: Session, **overrides: Any) -> int:
     terms = {"start_date": "2025-01-01", "end_date": "2025-12-31", **overrides}
-    agreement = enact_deal(session, actor=None, deal=DealBody.from_json(deal_json(**terms)), proposal_id=None)
+    agreement = enact_deal(session, actor=None, deal=from_json(DealBody, deal_json(**terms)), proposal_id=None)
     session.commit()
     return agreement.id
 
 
 def adopt_formula(session: Session, **overrides: Any) -> int:
-    version = enact_payout_formula(session, actor=None, formula=PayoutFormula.from_json(formula_json(**overrides)),
+    version = enact_payout_formula(session, actor=None, formula=from_json(PayoutFormula, formula_json(**overrides)),
                                    proposal_id=None)
     session.commit()
     return version.number

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from governance.payouts.compute import PayoutInputError, compute_payout, to_cents
-from governance.policy.bodies import PayoutFormula
+from governance.policy.terms.bodies import PayoutFormula
 
 
 def formula(method: str = "equal", *, reserve: str = "0.10", operating: str = "0.05", minimum: str = "0.00",

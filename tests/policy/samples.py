@@ -9,8 +9,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from governance.policy import vocabulary as vocab
-from governance.policy.bodies import (
+from governance.policy.terms import vocabulary as vocab
+from governance.policy.terms.bodies import (
     Assignee,
     BodyContext,
     Constraints,

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from governance.constitution.rules import DEFAULTS, KINDS
-from governance.policy.bodies import (
+from governance.policy.terms.bodies import (
     BODY_KINDS,
     BodyContext,
     BylawChangeBody,
@@ -21,10 +21,9 @@ from governance.policy.bodies import (
     InvalidBody,
     PayoutPolicyBody,
     Rule,
-    body_from_json,
     empty_body,
-    parse_body,
 )
+from governance.policy.terms.parsing import body_from_json, from_json, parse_body
 from tests.policy import samples
 from tests.policy.samples import (
     CONTEXT,
@@ -85,7 +84,7 @@ def test_valid_body_parses_and_round_trips(kind):
     body = parse_body(kind, data, CONTEXT)
     assert isinstance(body, BODY_KINDS[kind])
     assert body.to_json() == data
-    assert BODY_KINDS[kind].from_json(data).to_json() == data
+    assert from_json(BODY_KINDS[kind], data).to_json() == data
     assert body_from_json(kind, data) == body
 
 
@@ -241,16 +240,16 @@ def test_datasets_must_be_in_the_catalogue_but_stored_bodies_may_name_retired_on
     data = deal_json(datasets=["old-dataset"])
     assert deal_errors(datasets=["old-dataset"]) == {
         "datasets.0": "'old-dataset' is not a dataset in the cooperative's catalogue."}
-    assert DealBody.from_json(data).datasets == ("old-dataset",)
+    assert from_json(DealBody, data).datasets == ("old-dataset",)
     assert parse_body("deal_approval", deal_json(datasets=["*"]), CONTEXT).datasets == ("*",)
 
 
 def test_from_json_still_checks_shapes_and_types():
     with pytest.raises(InvalidBody) as caught:
-        DealBody.from_json(deal_json(price=12000.0))
+        from_json(DealBody, deal_json(price=12000.0))
     assert set(caught.value.errors) == {"price"}
     with pytest.raises(InvalidBody):
-        Rule.from_json(rule_json(effect="maybe"))
+        from_json(Rule, rule_json(effect="maybe"))
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -333,7 +332,7 @@ def test_data_use_changes_validation():
 
 
 def test_data_use_changes_are_checked_against_adopted_rules_when_given():
-    adopted = (Rule.from_json(prohibition_json()),)
+    adopted = (from_json(Rule, prohibition_json()),)
     context = BodyContext(samples.CATALOGUE, None, adopted)
     body = data_use_json({"op": "add", "rule": prohibition_json()},
                          {"op": "change", "rule": rule_json(id="missing")},
@@ -494,7 +493,7 @@ PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_ch
 def test_property_data_use_round_trip(body):
     data = body.to_json()
     assert parse_body("data_use_rule", data, CONTEXT).to_json() == data
-    assert DataUseRuleBody.from_json(data) == body
+    assert from_json(DataUseRuleBody, data) == body
 
 
 @PROPERTY_SETTINGS
@@ -502,7 +501,7 @@ def test_property_data_use_round_trip(body):
 def test_property_deal_round_trip(deal):
     data = deal.to_json()
     assert parse_body("deal_approval", data, CONTEXT).to_json() == data
-    assert DealBody.from_json(data).to_json() == data
+    assert from_json(DealBody, data).to_json() == data
 
 
 @PROPERTY_SETTINGS

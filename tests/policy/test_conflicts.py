@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from governance.policy.bodies import Assignee, Constraints, DealBody, Duty, Rule
-from governance.policy.conflicts import CONFLICT_CODES, Conflict, deal_conflicts
+from governance.policy.terms.bodies import Assignee, Constraints, DealBody, Duty, Rule
+from governance.policy.terms.conflicts import CONFLICT_CODES, Conflict, deal_conflicts
+from governance.policy.terms.parsing import from_json
 from tests.policy import samples
 from tests.policy.samples import DPV, deal_json
 
@@ -22,7 +23,7 @@ def deal(**overrides: Any) -> DealBody:
     """A deal that meets every condition the tests' permissions set, unless overridden."""
     base = {"prohibited_actions": [], "retention_days": 30, "min_cohort_size": 1000, "reporting_every_days": 7,
             "audit": True}
-    return DealBody.from_json(deal_json(**(base | overrides)))
+    return from_json(DealBody, deal_json(**(base | overrides)))
 
 
 def permitting(action: str, *purposes: str) -> list[dict[str, Any]]:

@@ -13,8 +13,7 @@ from governance.audit.models import AuditEntry
 from governance.auth.passwords import password_hasher
 from governance.operations.demo import seed_demo
 from governance.policy.agreements import enact_deal, list_agreements, suspend_agreement
-from governance.policy.bodies import DataUseRuleBody, DealBody
-from governance.policy.decisions import in_force_at
+from governance.policy.decisions.services import in_force_at
 from governance.policy.models import Agreement
 from governance.policy.services import (
     add_dataset,
@@ -24,7 +23,9 @@ from governance.policy.services import (
     retire_dataset,
     rules_of,
 )
-from governance.policy.vocabulary import DPV, PROFILE
+from governance.policy.terms.bodies import DataUseRuleBody, DealBody
+from governance.policy.terms.parsing import from_json
+from governance.policy.terms.vocabulary import DPV, PROFILE
 from governance.sitecontext import SiteSettings
 from tests.conftest import fetch_all, make_member
 from tests.policy.samples import deal_json, prohibition_json, rule_json
@@ -42,7 +43,7 @@ def _at(text: str) -> datetime:
 
 def _deal(identifier: str, name: str, start: str, end: str, **overrides):
     counterparty = {"name": name, "identifier": identifier, "contact": "", "category": "commercial"}
-    return DealBody.from_json(deal_json(counterparty=counterparty, start_date=start, end_date=end, **overrides))
+    return from_json(DealBody, deal_json(counterparty=counterparty, start_date=start, end_date=end, **overrides))
 
 
 @pytest.fixture
@@ -62,9 +63,9 @@ def policy(db_session, catalogue):
     research = rule_json(constraints={"min_cohort_size": 50, "retention_days": 365, "not_before": None,
                                       "not_after": None, "regions": []},
                          purposes=[DPV + "ResearchAndDevelopment"], datasets=["ride-logs", "old-surveys"])
-    enact_rule_changes(db_session, actor=None, body=DataUseRuleBody.from_json(
+    enact_rule_changes(db_session, actor=None, body=from_json(DataUseRuleBody,
         {"changes": [{"op": "add", "rule": research}]}), proposal_id=11, now=_at("2027-01-10T09:00:00"))
-    enact_rule_changes(db_session, actor=None, body=DataUseRuleBody.from_json(
+    enact_rule_changes(db_session, actor=None, body=from_json(DataUseRuleBody,
         {"changes": [{"op": "add", "rule": prohibition_json(datasets=["*"])}]}), proposal_id=12,
         now=_at("2027-06-01T09:00:00"))
     current = enact_deal(db_session, actor=None, deal=_deal(EXAMPLE_AI, "Example AI", "2027-01-01", "2027-12-31"),

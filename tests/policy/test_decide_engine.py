@@ -11,12 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance.policy import vocabulary as vocab
-from governance.policy.bodies import DealBody, Rule
-from governance.policy.decide import DENY, NOT_APPLICABLE, PERMIT, decide, region_within
-from governance.policy.decide_policies import agreement_policy, data_use_policy
-from governance.policy.decide_request import BadDecisionRequest, DecisionRequest, parse_decision_request
-from governance.policy.vocabulary import DPV, PROFILE
+from governance.policy.decisions.engine import DENY, NOT_APPLICABLE, PERMIT, decide, region_within
+from governance.policy.decisions.policies import agreement_policy, data_use_policy
+from governance.policy.decisions.request import BadDecisionRequest, DecisionRequest, parse_decision_request
+from governance.policy.terms import vocabulary as vocab
+from governance.policy.terms.bodies import DealBody, Rule
+from governance.policy.terms.parsing import from_json
+from governance.policy.terms.vocabulary import DPV, PROFILE
 from tests.policy import samples
 from tests.policy.samples import deal_json
 
@@ -31,7 +32,7 @@ def _rule(rule_id: str, effect: str, datasets: list[str], action: str, *, assign
           purposes: tuple[str, ...] = (), duties: tuple[dict, ...] = (), **constraints: Any) -> Rule:
     limits = {"min_cohort_size": None, "retention_days": None, "not_before": None, "not_after": None,
               "regions": [], **constraints}
-    return Rule.from_json({"id": rule_id, "effect": effect, "datasets": datasets, "action": action,
+    return from_json(Rule, {"id": rule_id, "effect": effect, "datasets": datasets, "action": action,
                            "assignee": assignee, "purposes": [DPV + p for p in purposes],
                            "constraints": limits, "duties": list(duties), "description": ""})
 
@@ -52,7 +53,7 @@ RULES = (
           retention_days=30),
     _rule("no-marketing", "prohibition", ["*"], "use", purposes=("Marketing",)),
 )
-DEAL = DealBody.from_json(deal_json(
+DEAL = from_json(DealBody, deal_json(
     datasets=["ride-logs", "shift-schedules"], prohibited_actions=["share"],
     permitted=[{"action": "train_ai_model", "purposes": [DPV + "CommercialResearch"]}]))
 SET_URI = f"{BASE}/policy/data-use/v3"

@@ -8,14 +8,9 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 
-from governance.policy.describe import (
-    FieldChange,
-    describe_body,
-    diff_bodies,
-    long_date,
-    money_text,
-    percent_text,
-)
+from governance.policy.terms.fields import long_date
+from governance.policy.wording.describe import describe_body, money_text, percent_text
+from governance.policy.wording.diff import FieldChange, diff_bodies
 from tests.policy import samples
 from tests.policy.samples import (
     DPV,

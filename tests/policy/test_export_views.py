@@ -14,10 +14,9 @@ from sqlalchemy.orm import Session
 from governance.auth.passwords import password_hasher
 from governance.operations.demo import seed_demo
 from governance.policy.agreements import agreement_record_hash, enact_deal, list_agreements
-from governance.policy.bodies import DataUseRuleBody, DealBody, PayoutFormula
 from governance.policy.canonical import sha256_hex
-from governance.policy.jsonld import DATA_DIR, local_document
-from governance.policy.odrl import CONTEXT_URL
+from governance.policy.odrl.data_use import CONTEXT_URL
+from governance.policy.odrl.jsonld import DATA_DIR, local_document
 from governance.policy.services import (
     DATA_USE,
     PAYOUT,
@@ -28,6 +27,8 @@ from governance.policy.services import (
     version_hash,
 )
 from governance.policy.services import agreement_message as agreement_signed_message
+from governance.policy.terms.bodies import DataUseRuleBody, DealBody, PayoutFormula
+from governance.policy.terms.parsing import from_json
 from governance.signing import verify_bls
 from governance.sitecontext import SiteSettings
 from tests.policy.samples import DPV, deal_json, formula_json, prohibition_json, rule_json
@@ -48,7 +49,7 @@ ELECTION_HASH = "e" * 64
 
 
 def enact_rules(session: Session, *changes: dict[str, Any], proposal_id: int, when: datetime) -> int:
-    version = enact_rule_changes(session, actor=None, body=DataUseRuleBody.from_json({"changes": list(changes)}),
+    version = enact_rule_changes(session, actor=None, body=from_json(DataUseRuleBody, {"changes": list(changes)}),
                                  proposal_id=proposal_id, election_id=proposal_id + 100,
                                  election_record_hash=ELECTION_HASH, now=when)
     session.commit()
@@ -61,9 +62,9 @@ def seed_site(session: Session) -> int:
     enact_rules(session, {"op": "add", "rule": rule_json()}, proposal_id=1, when=datetime(2026, 11, 1, tzinfo=UTC))
     enact_rules(session, {"op": "add", "rule": prohibition_json()}, proposal_id=2,
                 when=datetime(2026, 11, 2, tzinfo=UTC))
-    enact_payout_formula(session, actor=None, formula=PayoutFormula.from_json(formula_json()), proposal_id=3,
+    enact_payout_formula(session, actor=None, formula=from_json(PayoutFormula, formula_json()), proposal_id=3,
                          now=datetime(2026, 11, 3, tzinfo=UTC))
-    agreement = enact_deal(session, actor=None, deal=DealBody.from_json(deal_json()), proposal_id=4, election_id=7,
+    agreement = enact_deal(session, actor=None, deal=from_json(DealBody, deal_json()), proposal_id=4, election_id=7,
                            election_record_hash=ELECTION_HASH, now=datetime(2026, 11, 4, tzinfo=UTC))
     session.commit()
     return agreement.id

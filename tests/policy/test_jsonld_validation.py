@@ -28,8 +28,9 @@ from pyld import jsonld as pyld_jsonld
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, SH
 
-from governance.policy.bodies import DataUseRuleBody
-from governance.policy.jsonld import (
+from governance.policy.odrl.agreement import AgreementRecord, agreement_document
+from governance.policy.odrl.data_use import CONTEXT_URL, ODRL_CONTEXT_URL, PARTY_COLLECTIONS, Provenance, data_use_set
+from governance.policy.odrl.jsonld import (
     DATA_DIR,
     LOCAL_DOCUMENTS,
     PAYOUT_SCHEMA,
@@ -41,10 +42,9 @@ from governance.policy.jsonld import (
     offline_loader,
     to_nquads,
 )
-from governance.policy.odrl import CONTEXT_URL, ODRL_CONTEXT_URL, PARTY_COLLECTIONS, Provenance, data_use_set
-from governance.policy.odrl_agreement import AgreementRecord, agreement_document
-from governance.policy.payout_document import payout_policy_document
-from governance.policy.vocabulary import ACTIONS, PAYMENT_SCHEDULES, PROFILE, REGIONS
+from governance.policy.odrl.payout import payout_policy_document
+from governance.policy.terms.bodies import DataUseRuleBody
+from governance.policy.terms.vocabulary import ACTIONS, PAYMENT_SCHEDULES, PROFILE, REGIONS
 from tests.policy import samples
 
 HERE = Path(__file__).parent

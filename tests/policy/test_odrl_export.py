@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from governance.policy.bodies import DealBody, PayoutFormula, Rule
-from governance.policy.odrl import (
+from governance.policy.odrl.agreement import AgreementRecord, agreement_document, counterparty_iri
+from governance.policy.odrl.data_use import (
     CONTEXT,
     PROFILE_IRI,
     Provenance,
@@ -26,9 +26,10 @@ from governance.policy.odrl import (
     document_etag,
     document_text,
 )
-from governance.policy.odrl_agreement import AgreementRecord, agreement_document, counterparty_iri
-from governance.policy.payout_document import payout_policy_document
-from governance.policy.vocabulary import ACTIONS
+from governance.policy.odrl.payout import payout_policy_document
+from governance.policy.terms.bodies import DealBody, PayoutFormula, Rule
+from governance.policy.terms.parsing import from_json
+from governance.policy.terms.vocabulary import ACTIONS
 from tests.policy.samples import DPV, deal_json, formula_json, prohibition_json, rule_json
 
 GOLDEN = Path(__file__).with_name("golden")
@@ -41,7 +42,7 @@ SIGNATURE, KEY = "9" * 192, "8" * 96
 def every_feature_rules() -> list[Rule]:
     """Rules of every feature: both effects, every assignee kind, several purposes, every constraint,
     every duty, one, several and every dataset."""
-    return [Rule.from_json(rule) for rule in (
+    return [from_json(Rule, rule) for rule in (
         rule_json(purposes=[DPV + "AcademicResearch", DPV + "NonCommercialResearch"],
                   constraints={"min_cohort_size": 50, "retention_days": 365, "not_before": "2027-01-01",
                                "not_after": "2027-12-31", "regions": ["CH", "EU"]},
@@ -80,7 +81,7 @@ def sample_agreement(**deal_overrides: Any) -> dict[str, Any]:
                                {"action": "aggregate", "purposes": [DPV + "ResearchAndDevelopment",
                                                                    DPV + "ServiceOptimisation"]}],
                  "prohibited_actions": ["sell", "train_generative_model"], **deal_overrides}
-    deal = DealBody.from_json(deal_json(**overrides))
+    deal = from_json(DealBody, deal_json(**overrides))
     record = AgreementRecord(id=4, approved_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC), terms_hash=HASH_A,
                              proposal_id=21, election_id=9, election_record_hash=HASH_B, record_hash=HASH_C,
                              signature=SIGNATURE, signing_key=KEY, terms=deal.to_json())
@@ -88,7 +89,7 @@ def sample_agreement(**deal_overrides: Any) -> dict[str, Any]:
 
 
 def sample_payout() -> dict[str, Any]:
-    formula = PayoutFormula.from_json(formula_json())
+    formula = from_json(PayoutFormula, formula_json())
     return payout_policy_document(BASE, full_provenance(2, {"formula": formula.to_json()}), formula)
 
 
@@ -169,7 +170,7 @@ def test_assignees_party_category_and_nobody_in_particular() -> None:
 
 
 def test_a_party_address_that_is_no_iri_becomes_an_iri_of_the_rule() -> None:
-    rule = Rule.from_json(rule_json(assignee={"type": "party", "value": 'https://odd.example/"x"', "name": "Odd"}))
+    rule = from_json(Rule, rule_json(assignee={"type": "party", "value": 'https://odd.example/"x"', "name": "Odd"}))
     (permission,) = data_use_set(BASE, full_provenance(), [rule])["permission"]
     assert permission["assignee"] == {"@id": f"{BASE}/policy/data-use/v3#rule-research-only-assignee",
                                       "@type": "Party", "vcard:fn": "Odd"}
@@ -267,7 +268,7 @@ def test_agreement_provenance_and_counterparty() -> None:
     assert (document["electionId"], document["signature"], document["signingKey"]) == (9, SIGNATURE, KEY)
     assert (document["counterpartyName"], document["counterpartyIdentifier"]) == ("Example AI", "https://example.ai")
     assert document["counterpartyCategory"] == "dg:commercialParties"
-    assert DealBody.from_json(document["terms"]).counterparty.name == "Example AI"
+    assert from_json(DealBody, document["terms"]).counterparty.name == "Example AI"
     assert "status" not in document  # the document is immutable; whether it is in force is on the deal page
 
 
@@ -311,7 +312,7 @@ def test_payout_document_in_its_own_vocabulary() -> None:
 
 def test_first_version_replaces_nothing() -> None:
     document = payout_policy_document(BASE, Provenance(number=1, issued=datetime(2027, 1, 1, tzinfo=UTC)),
-                                      PayoutFormula.from_json(formula_json(method="equal", equal_fraction=None,
+                                      from_json(PayoutFormula, formula_json(method="equal", equal_fraction=None,
                                                                            metric=None)))
     assert "replaces" not in document
     assert set(document["formula"]) == {"@type", "label", "method", "reserveFraction", "operatingCostFraction",

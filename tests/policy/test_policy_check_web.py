@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from governance.policy.agreements import enact_deal
-from governance.policy.bodies import DataUseRuleBody, DealBody
 from governance.policy.services import add_dataset, enact_rule_changes, get_dataset, retire_dataset
-from governance.policy.vocabulary import DPV
+from governance.policy.terms.bodies import DataUseRuleBody, DealBody
+from governance.policy.terms.parsing import from_json
+from governance.policy.terms.vocabulary import DPV
 from tests.conftest import csrf_token
 from tests.policy.samples import deal_json, prohibition_json, rule_json
 
@@ -27,11 +28,11 @@ def policy(db_session):
     for slug, title in (("ride-logs", "Ride logs"), ("old-surveys", "Old surveys")):
         add_dataset(db_session, actor=None, slug=slug, title=title, now=_at("2026-01-01T00:00:00"))
     retire_dataset(db_session, get_dataset(db_session, "old-surveys"), actor=None, now=_at("2026-02-01T00:00:00"))
-    enact_rule_changes(db_session, actor=None, body=DataUseRuleBody.from_json({"changes": [
+    enact_rule_changes(db_session, actor=None, body=from_json(DataUseRuleBody, {"changes": [
         {"op": "add", "rule": rule_json(constraints={"min_cohort_size": 50, "retention_days": 365, "not_before": None,
                                                      "not_after": None, "regions": []})},
         {"op": "add", "rule": prohibition_json()}]}), proposal_id=5, now=_at("2027-01-10T09:00:00"))
-    deal = enact_deal(db_session, actor=None, deal=DealBody.from_json(deal_json()), proposal_id=6,
+    deal = enact_deal(db_session, actor=None, deal=from_json(DealBody, deal_json()), proposal_id=6,
                       now=_at("2026-12-15T10:00:00"))
     db_session.commit()
     return {"agreement": deal.id}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from governance.cli import main
-from governance.policy.jsonld import DATA_DIR
+from governance.policy.odrl.jsonld import DATA_DIR
 from tests.policy.samples import prohibition_json
 from tests.policy.test_export_views import enact_rules, seed_site
 from tests.proposals.factories import seed_governance

@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from governance.audit.models import AuditEntry
 from governance.policy.agreements import enact_deal
-from governance.policy.bodies import PayoutFormula, Rule, parse_body
-from governance.policy.diff import diff_formulas, diff_rules, rule_origins
 from governance.policy.models import Agreement
 from governance.policy.services import add_dataset, enact_payout_formula, enact_rule_changes
+from governance.policy.terms.bodies import PayoutFormula, Rule
+from governance.policy.terms.parsing import from_json, parse_body
+from governance.policy.wording.diff import diff_formulas, diff_rules, rule_origins
 from tests.conftest import count_rows, csrf_token, fetch_all, make_member, reload
 from tests.policy.samples import (
     CONTEXT,
@@ -287,12 +288,12 @@ def test_the_navigation_links_to_policy_and_deals(client, app):
 
 
 def _rule(**overrides) -> Rule:
-    return Rule.from_json(rule_json(**overrides))
+    return from_json(Rule, rule_json(**overrides))
 
 
 def test_diff_rules_matches_rules_by_id_and_names_the_changed_fields():
-    old = [_rule(), Rule.from_json(prohibition_json())]
-    new = [_rule(purposes=[]), Rule.from_json(prohibition_json(id="no-sale", action="sell"))]
+    old = [_rule(), from_json(Rule, prohibition_json())]
+    new = [_rule(purposes=[]), from_json(Rule, prohibition_json(id="no-sale", action="sell"))]
     differences = diff_rules(old, new, TITLES)
     assert [(d.rule_id, d.kind) for d in differences] == [("research-only", "changed"), ("no-sale", "added"),
                                                          ("no-genai-training", "removed")]
@@ -302,8 +303,8 @@ def test_diff_rules_matches_rules_by_id_and_names_the_changed_fields():
 
 
 def test_diff_formulas_and_rule_origins():
-    old = PayoutFormula.from_json(formula_json())
-    new = PayoutFormula.from_json(formula_json(reserve_fraction="0.20"))
+    old = from_json(PayoutFormula, formula_json())
+    new = from_json(PayoutFormula, formula_json(reserve_fraction="0.20"))
     [change] = diff_formulas(old, new)
     assert (change.label, change.old, change.new) == ("reserve", "10%", "20%")
     first = {"rules": [rule_json(), prohibition_json()]}

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 from governance.audit.models import AuditEntry
 from governance.audit.services import verify_audit_log
 from governance.policy.agreements import agreement_status, enact_deal, suspend_agreement
-from governance.policy.bodies import BodyContext, InvalidBody, parse_body
+from governance.policy.integrity import verify_policy_chain
 from governance.policy.models import Agreement, Dataset, PolicyVersion
 from governance.policy.services import (
     DATA_USE,
@@ -32,8 +32,9 @@ from governance.policy.services import (
     list_datasets,
     retire_dataset,
     update_dataset,
-    verify_policy_chain,
 )
+from governance.policy.terms.bodies import BodyContext, InvalidBody
+from governance.policy.terms.parsing import parse_body
 from tests.conftest import make_member
 
 NOW = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from governance.audit.models import AuditEntry
 from governance.policy.agreements import enact_deal
-from governance.policy.bodies import parse_body
+from governance.policy.integrity import verify_policy_chain
 from governance.policy.models import Agreement, PolicyVersion
 from governance.policy.services import (
     DATA_USE,
@@ -25,8 +25,8 @@ from governance.policy.services import (
     enact_payout_formula,
     enact_rule_changes,
     policy_version_message,
-    verify_policy_chain,
 )
+from governance.policy.terms.parsing import parse_body
 from governance.signing import generate_site_keys, site_keys, verify_bls
 from proposals.lifecycle import VoteResult
 from proposals.models import ProposalState

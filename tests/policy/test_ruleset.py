@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 
-from governance.policy.bodies import DataUseRuleBody, InvalidBody, Rule, RuleChange
-from governance.policy.ruleset import apply_changes
+from governance.policy.terms.bodies import DataUseRuleBody, InvalidBody, Rule, RuleChange
+from governance.policy.terms.ruleset import apply_changes
 from tests.policy import samples
 
 A = Rule("a", "prohibition", ("*",), "sell")

@@ -10,8 +10,8 @@ import pytest
 import rdflib
 from rdflib.namespace import RDF, SKOS
 
-from governance.policy import vocabulary as vocab
-from governance.policy.vocabulary import DPV
+from governance.policy.terms import vocabulary as vocab
+from governance.policy.terms.vocabulary import DPV
 
 TTL = Path(__file__).with_name("data") / "dpv-purposes.ttl"
 DPV_PURPOSE = rdflib.URIRef(DPV + "Purpose")

@@ -81,14 +81,15 @@ def allow_example_deals(session: Session, *, datasets: Sequence[str] = ("*",), a
                         rule_id: str = "allow-research-aggregation") -> None:
     """Adopt (directly in the policy store, no proposal) a permission under which the example deal
     has no conflicts: without any permission every deal is "not permitted"."""
-    from governance.policy.bodies import DataUseRuleBody
     from governance.policy.services import current_rules, enact_rule_changes
+    from governance.policy.terms.bodies import DataUseRuleBody
+    from governance.policy.terms.parsing import from_json
 
     if any(rule.id == rule_id for rule in current_rules(session)):
         return
     body = {"changes": [{"op": "add", "rule": example_rule(rule_id, datasets=datasets, action=action,
                                                           effect="permission", purposes=[RESEARCH])}]}
-    enact_rule_changes(session, actor=None, body=DataUseRuleBody.from_json(body), proposal_id=None)
+    enact_rule_changes(session, actor=None, body=from_json(DataUseRuleBody, body), proposal_id=None)
 
 
 def example_deal(*, datasets: Sequence[str] = ("ride-logs",), action: str = "aggregate",

@@ -17,7 +17,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, FieldList, FormField, SelectMultipleField
 
 from governance.constitution.rules import DEFAULTS
-from governance.policy.bodies import AgreementRef, BodyContext, InvalidBody, empty_body, parse_body
+from governance.policy.terms.bodies import AgreementRef, BodyContext, InvalidBody, empty_body
+from governance.policy.terms.parsing import parse_body
 from proposals.body_forms import (
     BodyChoices,
     attach_errors,

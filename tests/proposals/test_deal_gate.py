@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from governance.audit.models import AuditEntry
-from governance.policy.bodies import DataUseRuleBody
 from governance.policy.services import enact_rule_changes
+from governance.policy.terms.bodies import DataUseRuleBody
+from governance.policy.terms.parsing import from_json
 from proposals import lifecycle, services
 from proposals.errors import IllegalTransition, NotPermitted, ProposalError
 from proposals.models import ProposalState
@@ -39,7 +40,7 @@ def genai_deal(world):
     and generative training."""
     s = world.session
     allow_example_deals(s, action="use", rule_id="allow-research-use")
-    enact_rule_changes(s, actor=None, proposal_id=None, body=DataUseRuleBody.from_json(
+    enact_rule_changes(s, actor=None, proposal_id=None, body=from_json(DataUseRuleBody,
         {"changes": [{"op": "add", "rule": example_rule("no-genai-training")}]}))
     body = example_deal()
     body["permitted"].append({"action": GENAI, "purposes": [RESEARCH]})

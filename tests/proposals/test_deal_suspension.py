@@ -16,9 +16,10 @@ from sqlalchemy import select
 from governance.audit.models import AuditEntry
 from governance.constitution.rules import DEFAULTS
 from governance.policy.agreements import agreement_refs, enact_deal, suspend_agreement
-from governance.policy.bodies import AgreementRef, BodyContext, DealBody, InvalidBody, parse_body
-from governance.policy.describe import describe_body
 from governance.policy.models import Agreement
+from governance.policy.terms.bodies import AgreementRef, BodyContext, DealBody, InvalidBody
+from governance.policy.terms.parsing import from_json, parse_body
+from governance.policy.wording.describe import describe_body
 from proposals import lifecycle
 from proposals.errors import EnactmentFailed
 from proposals.lifecycle import VoteResult
@@ -47,7 +48,7 @@ def _agreement(session, *, start: date, end: date, name: str = "Example Universi
     deal = example_deal()
     deal["counterparty"] = {**deal["counterparty"], "name": name, "identifier": identifier}
     deal["start_date"], deal["end_date"] = start.isoformat(), end.isoformat()
-    return enact_deal(session, actor=None, deal=DealBody.from_json(deal), proposal_id=proposal_id,
+    return enact_deal(session, actor=None, deal=from_json(DealBody, deal), proposal_id=proposal_id,
                       now=NOW - timedelta(days=60))
 
 

@@ -15,6 +15,7 @@ from governance.constitution.rules import KINDS
 from governance.constitution.services import current_constitution, verify_versions
 from governance.operations.demo import seed_demo
 from governance.policy.agreements import agreement_status, list_agreements
+from governance.policy.integrity import verify_policy_chain
 from governance.policy.services import (
     DATA_USE,
     PAYOUT,
@@ -22,7 +23,6 @@ from governance.policy.services import (
     current_rules,
     list_datasets,
     list_policy_versions,
-    verify_policy_chain,
 )
 from governance.signing import site_keys
 from governance.sitecontext import SiteSettings, as_utc

@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from governance.audit.models import AuditEntry
 from governance.constitution.services import current_constitution, rules_for
-from governance.policy.bodies import DataUseRuleBody
 from governance.policy.models import Agreement
 from governance.policy.services import (
     current_payout_formula,
@@ -18,6 +17,8 @@ from governance.policy.services import (
     current_rules,
     enact_rule_changes,
 )
+from governance.policy.terms.bodies import DataUseRuleBody
+from governance.policy.terms.parsing import from_json
 from proposals import enactment, lifecycle
 from proposals.errors import EnactmentFailed, IllegalTransition
 from proposals.lifecycle import VoteResult
@@ -102,7 +103,7 @@ def test_a_failed_enactment_rolls_back_the_outcome(world, db_session):
     proposal = make_proposal(s, world.author, "data_use_rule", S.COUNTING, now=NOW, steward=world.steward,
                              body=example_body("data_use_rule", rule_id="no-genai"))
     # Meanwhile the same rule id was adopted some other way: the proposal's "add" no longer applies.
-    enact_rule_changes(s, actor=None, proposal_id=None, body=DataUseRuleBody.from_json(
+    enact_rule_changes(s, actor=None, proposal_id=None, body=from_json(DataUseRuleBody,
         {"changes": [{"op": "add", "rule": example_rule("no-genai")}]}))
     s.commit()
     proposal_id = proposal.id

@@ -20,8 +20,8 @@ from governance.auth.access import current_member, login_required
 from governance.mail.services import queue_mail
 from governance.members.models import Member
 from governance.policy.agreements import agreement_names
-from governance.policy.describe import describe_body
 from governance.policy.services import dataset_titles
+from governance.policy.wording.describe import describe_body
 from governance.sitecontext import utcnow
 from proposals.access import is_steward
 from proposals.errors import NotPermitted as ProposalNotPermitted

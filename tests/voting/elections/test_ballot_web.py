@@ -400,11 +400,12 @@ def test_ballot_receipt_audit_and_proposal_pages_have_unique_element_ids(app, db
 
 def test_a_deal_suspension_ballot_names_the_counterparty_and_what_yes_means(app, db_session) -> None:
     from governance.policy.agreements import enact_deal
-    from governance.policy.bodies import DealBody
+    from governance.policy.terms.bodies import DealBody
+    from governance.policy.terms.parsing import from_json
     from tests.policy.samples import deal_json
 
     seed_governance(db_session)
-    agreement = enact_deal(db_session, actor=None, deal=DealBody.from_json(deal_json(
+    agreement = enact_deal(db_session, actor=None, deal=from_json(DealBody, deal_json(
         start_date="2026-01-01", end_date="2099-12-31")), proposal_id=None)
     db_session.flush()
     setup = make_election(db_session, kind="deal_suspension", secrecy=Secrecy.OPEN,

@@ -3,7 +3,7 @@ came from. Pure code (no Flask, no SQLAlchemy): it works on the stored version d
 (``{"rules": [...]}`` for the data-use policy, ``{"formula": {...}}`` for the payout policy).
 
 Rules are matched by id, so a rule whose terms changed shows as *changed* with each differing field in
-plain words (the labelled fields of :mod:`governance.policy.describe_fields`), not as removed and added.
+plain words (the labelled fields of :mod:`governance.policy.wording.display_fields`), not as removed and added.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from governance.policy.bodies import PayoutFormula, Rule
-from governance.policy.describe import FieldChange, describe_formula, describe_rule, diff_bodies
+from governance.policy.terms.bodies import PayoutFormula, Rule
+from governance.policy.terms.parsing import from_json
+from governance.policy.wording.describe import NOTHING, describe_formula, describe_rule
+from governance.policy.wording.display_fields import flatten_body
 
 RuleChangeKind = Literal["added", "removed", "changed"]
 
@@ -86,12 +88,12 @@ def diff_documents(line: str, old_number: int, old_document: Mapping[str, Any], 
                    new_document: Mapping[str, Any], titles: Mapping[str, str]) -> PolicyDifference:
     """What changed from version ``old_number`` to ``new_number`` of ``line`` ("data_use" or "payout")."""
     if line == "data_use":
-        old_rules = [Rule.from_json(rule) for rule in old_document["rules"]]
-        new_rules = [Rule.from_json(rule) for rule in new_document["rules"]]
+        old_rules = [from_json(Rule, rule) for rule in old_document["rules"]]
+        new_rules = [from_json(Rule, rule) for rule in new_document["rules"]]
         return PolicyDifference(line, old_number, new_number, rules=diff_rules(old_rules, new_rules, titles))
     if line == "payout":
-        formula = diff_formulas(PayoutFormula.from_json(old_document["formula"]),
-                                PayoutFormula.from_json(new_document["formula"]))
+        formula = diff_formulas(from_json(PayoutFormula, old_document["formula"]),
+                                from_json(PayoutFormula, new_document["formula"]))
         return PolicyDifference(line, old_number, new_number, formula=formula)
     raise ValueError(f"unknown policy line {line!r}")
 
@@ -115,3 +117,36 @@ def formula_sentences(formula: PayoutFormula) -> list[str]:
     a ballot between alternatives needs."""
     first, *rest = describe_formula(formula, 1)
     return [first.removeprefix("Option 1, "), *rest]
+
+
+# --- differences ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field that differs between two versions: ``path`` locates it in the (newer) body JSON,
+    ``label`` names it for people, ``old``/``new`` are display text ("—" when absent)."""
+
+    path: str
+    label: str
+    old: str
+    new: str
+
+
+def diff_bodies(kind: str, old_json: Any, new_json: Any, *,
+                dataset_titles: Mapping[str, str] | None = None,
+                agreements: Mapping[int, str] | None = None) -> list[FieldChange]:
+    """The fields that differ between two versions of a body, in the order of the newer version
+    (fields only in the older one come last)."""
+    titles = dataset_titles or {}
+    old = flatten_body(kind, old_json, titles, agreements or {})
+    new = flatten_body(kind, new_json, titles, agreements or {})
+    changes = []
+    for key in [*new, *(k for k in old if k not in new)]:
+        old_field, new_field = old.get(key), new.get(key)
+        old_text = old_field.text if old_field else NOTHING
+        new_text = new_field.text if new_field else NOTHING
+        if old_text != new_text:
+            field = new_field or old_field
+            assert field is not None
+            changes.append(FieldChange(field.path, field.label, old_text, new_text))
+    return changes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from governance.policy.bodies import DataUseRuleBody, InvalidBody, Rule
+from governance.policy.terms.bodies import DataUseRuleBody, InvalidBody, Rule
 
 
 def rule_change_errors(rules: Sequence[Rule], body: DataUseRuleBody) -> dict[str, str]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance.policy.bodies import PayoutFormula
-from governance.policy.odrl import CONTEXT_URL, Provenance, payout_iri, provenance_of, version_provenance
+from governance.policy.odrl.data_use import CONTEXT_URL, Provenance, payout_iri, provenance_of, version_provenance
+from governance.policy.terms.bodies import PayoutFormula
+from governance.policy.terms.parsing import from_json
 
 #: Where the site publishes the JSON Schema (relative to the base URL) and its ``$id``.
 SCHEMA_PATH = "/ns/payout-policy.schema.json"
@@ -48,4 +49,4 @@ def payout_policy_document(base: str, provenance: Provenance, formula: PayoutFor
 
 def payout_policy_document_of(base: str, version: Any) -> dict[str, Any]:
     """The document of a stored payout ``PolicyVersion`` row."""
-    return payout_policy_document(base, provenance_of(version), PayoutFormula.from_json(version.document["formula"]))
+    return payout_policy_document(base, provenance_of(version), from_json(PayoutFormula, version.document["formula"]))

@@ -1,7 +1,7 @@
 """The decision engine: may this party do this action on this dataset for this purpose at this time?
 
 Pure code (no Flask, no SQLAlchemy): :func:`decide` takes a checked :class:`DecisionRequest` and the
-policies in force at the request's time (see ``decide_policies``; ``decisions`` loads them) and
+policies in force at the request's time (see ``decisions.policies``; ``decisions.services`` loads them) and
 returns a :class:`Decision`. The semantics, documented for clients in docs/policy.md ("Decision API"):
 
 1. A rule is *about* the request when its assignee is the party (no assignee: everyone; a category:
@@ -29,12 +29,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from governance.policy.bodies import EVERY_DATASET, Counterparty
-from governance.policy.conflicts import assignee_matches
-from governance.policy.decide_policies import DecisionDuty, InForcePolicy, PolicyRule
-from governance.policy.decide_request import DecisionRequest, iso_time
-from governance.policy.describe import action_text, assignee_text, long_date, purposes_text, regions_text
-from governance.policy.vocabulary import (
+from governance.policy.decisions.policies import DecisionDuty, InForcePolicy, PolicyRule
+from governance.policy.decisions.request import DecisionRequest, iso_time
+from governance.policy.terms.bodies import EVERY_DATASET, Counterparty
+from governance.policy.terms.conflicts import assignee_matches
+from governance.policy.terms.fields import long_date
+from governance.policy.terms.vocabulary import (
     EEA_MEMBERS,
     EU_MEMBERS,
     ODRL,
@@ -43,6 +43,7 @@ from governance.policy.vocabulary import (
     purpose_is_a,
     purpose_label,
 )
+from governance.policy.wording.describe import action_text, assignee_text, purposes_text, regions_text
 
 PERMIT = "permit"
 DENY = "deny"
@@ -279,7 +280,7 @@ def decide(request: DecisionRequest, policies: Sequence[InForcePolicy], *,
            party_category_source: str | None = None) -> Decision:
     """Apply the semantics above. ``policies`` are those in force at ``request.time`` that may apply
     to the party (the data-use Set and the party's agreements); ``request.party_category`` is the
-    category the caller established (see ``decisions.decide_request``); ``party_category_source`` says
+    category the caller established (see ``decisions.services.decide_request``); ``party_category_source`` says
     where it came from ("agreement", "request"; "unknown" when there is none)."""
     if party_category_source is None:
         party_category_source = "request" if request.party_category else "unknown"

@@ -16,7 +16,7 @@ from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField
 from wtforms.validators import Optional
 
 from governance.members.forms import choice
-from governance.policy.vocabulary import ACTIONS, PARTY_CATEGORIES, REGIONS, purpose_tree
+from governance.policy.terms.vocabulary import ACTIONS, PARTY_CATEGORIES, REGIONS, purpose_tree
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 

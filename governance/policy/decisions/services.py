@@ -24,13 +24,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance.policy.bodies import Assignee, Counterparty, DealBody
-from governance.policy.conflicts import assignee_matches
-from governance.policy.decide import Decision, decide
-from governance.policy.decide_policies import InForcePolicy, agreement_policy, data_use_policy
-from governance.policy.decide_request import BadDecisionRequest, DecisionRequest, iso_time, parse_decision_request
+from governance.policy.decisions.engine import Decision, decide
+from governance.policy.decisions.policies import InForcePolicy, agreement_policy, data_use_policy
+from governance.policy.decisions.request import BadDecisionRequest, DecisionRequest, iso_time, parse_decision_request
 from governance.policy.models import Agreement, Dataset, PolicyVersion
 from governance.policy.services import DATA_USE, rules_of
+from governance.policy.terms.bodies import Assignee, Counterparty, DealBody
+from governance.policy.terms.conflicts import assignee_matches
+from governance.policy.terms.parsing import from_json
 from governance.sitecontext import as_utc
 
 
@@ -120,7 +121,7 @@ def decide_checked_request(session: Session, request: DecisionRequest, *, base_u
     if version is not None:
         policies.append(data_use_policy(base_url, version.number, rules_of(version), _set_details(version, base_url)))
     for agreement in sorted((a for a in agreements if in_force_at(a, request.time)), key=lambda a: a.id):
-        policies.append(agreement_policy(base_url, agreement.id, DealBody.from_json(agreement.terms),
+        policies.append(agreement_policy(base_url, agreement.id, from_json(DealBody, agreement.terms),
                                          _agreement_details(agreement, base_url)))
     return decide(request, policies, party_category_source=source)
 

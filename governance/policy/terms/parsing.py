@@ -1,29 +1,39 @@
 """Reading and validating deal, payout and bylaw bodies: :class:`BodyReader`, used by
-:func:`governance.policy.bodies.parse_body` and every ``from_json``.
+:func:`parse_body` and :func:`from_json` (both below).
 
-Rules and the field readers shared by all kinds are in :mod:`governance.policy.rule_parsing`.
+Rules and the field readers shared by all kinds are in :mod:`governance.policy.terms.rule_parsing`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from governance.constitution import rules as constitution
-from governance.policy import vocabulary as vocab
-from governance.policy.bodies import (
+from governance.policy.terms import vocabulary as vocab
+from governance.policy.terms.bodies import (
+    BODY_KINDS,
     MAX_SUSPENSION_REASON,
+    Assignee,
+    Body,
+    BodyContext,
     BylawChangeBody,
+    Constraints,
     Counterparty,
+    DataUseRuleBody,
     DealBody,
     DealSuspensionBody,
+    Duty,
+    InvalidBody,
     PayoutFormula,
     PayoutPolicyBody,
     PermittedUse,
+    Rule,
+    RuleChange,
 )
-from governance.policy.body_fields import (
+from governance.policy.terms.fields import (
     BAD,
     fraction_json,
     join,
@@ -40,7 +50,9 @@ from governance.policy.body_fields import (
     read_text,
     read_url,
 )
-from governance.policy.rule_parsing import RuleReader
+from governance.policy.terms.rule_parsing import RuleReader
+
+T = TypeVar("T")
 
 MAX_ALTERNATIVES = 5
 
@@ -279,3 +291,57 @@ def _sentence(key: str, message: str) -> str:
         message = f"{constitution.PARAMETER_LABELS[parameter]} {message}"
     message = message[:1].upper() + message[1:]
     return message if message.endswith(".") else message + "."
+
+
+#: How each stored part is read, by its class (see :func:`from_json`).
+_STORED_READERS: dict[type, Callable[[BodyReader, Any], Any]] = {
+    Constraints: lambda r, data: r.constraints(data, ""),
+    Duty: lambda r, data: r.duty(data, ""),
+    Assignee: lambda r, data: r.assignee(data, ""),
+    Rule: lambda r, data: r.rule(data, ""),
+    RuleChange: lambda r, data: r.rule_change(data, ""),
+    DataUseRuleBody: lambda r, data: r.data_use_rule_body(data),
+    Counterparty: lambda r, data: r.counterparty(data, ""),
+    PermittedUse: lambda r, data: r.permitted_use(data, ""),
+    DealBody: lambda r, data: r.deal_body(data),
+    PayoutFormula: lambda r, data: r.payout_formula(data, ""),
+    PayoutPolicyBody: lambda r, data: r.payout_policy_body(data),
+    BylawChangeBody: lambda r, data: r.bylaw_change_body(data),
+    DealSuspensionBody: lambda r, data: r.deal_suspension_body(data),
+}
+
+
+def from_json(cls: type[T], data: Any) -> T:
+    """Read a stored body, or a part of one (a rule, a payout formula ...), as ``cls``: shapes and types
+    are checked, catalogue membership is not (old versions may name retired datasets). Raises
+    :class:`InvalidBody` with every error."""
+    reader = BodyReader(None)
+    value = _STORED_READERS[cls](reader, data)
+    if reader.errors:
+        raise InvalidBody(reader.errors.errors)
+    return value
+
+
+def parse_body(kind: str, data: Any, context: BodyContext) -> Body:
+    """Validate ``data`` as a body of ``kind`` and return it; raise :class:`InvalidBody` with every error."""
+    reader = BodyReader(context)
+    parsers = {
+        "data_use_rule": reader.data_use_rule_body,
+        "deal_approval": reader.deal_body,
+        "payout_policy": reader.payout_policy_body,
+        "bylaw_change": reader.bylaw_change_body,
+        "deal_suspension": reader.deal_suspension_body,
+    }
+    if kind not in parsers:
+        raise InvalidBody({"": f"Unknown proposal kind '{kind}'."})
+    body = parsers[kind](data)
+    if reader.errors:
+        raise InvalidBody(reader.errors.errors)
+    return body
+
+
+def body_from_json(kind: str, data: Any) -> Body:
+    """Read a stored body of ``kind`` (shapes and types checked, catalogue not)."""
+    if kind not in BODY_KINDS:
+        raise InvalidBody({"": f"Unknown proposal kind '{kind}'."})
+    return from_json(BODY_KINDS[kind], data)

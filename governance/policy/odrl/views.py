@@ -18,10 +18,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from governance import db
 from governance.policy.agreements import get_agreement
-from governance.policy.jsonld import DATA_DIR, PAYOUT_SCHEMA, PROFILE_TURTLE, SHAPES_TURTLE
-from governance.policy.odrl import data_use_set_of, document_etag, document_text
-from governance.policy.odrl_agreement import agreement_document_of
-from governance.policy.payout_document import payout_policy_document_of
+from governance.policy.odrl.agreement import agreement_document_of
+from governance.policy.odrl.data_use import data_use_set_of, document_etag, document_text
+from governance.policy.odrl.jsonld import DATA_DIR, PAYOUT_SCHEMA, PROFILE_TURTLE, SHAPES_TURTLE
+from governance.policy.odrl.payout import payout_policy_document_of
 from governance.policy.services import DATA_USE, LINE_LABELS, PAYOUT, current_policy_version, get_policy_version
 
 bp = Blueprint("policy_exports", __name__)

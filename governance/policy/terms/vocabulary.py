@@ -173,7 +173,7 @@ class Purpose:
         return ((self.broader,) if self.broader else ()) + self.also_broader
 
 
-PURPOSES_FILE = Path(__file__).with_name("data") / "dpv-purposes.json"
+PURPOSES_FILE = Path(__file__).parents[1] / "data" / "dpv-purposes.json"
 
 
 def _load_purposes() -> dict[str, Purpose]:

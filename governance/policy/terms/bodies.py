@@ -1,10 +1,11 @@
 """The structured bodies of proposals: data-use rules, deals, payout formulas, bylaw changes.
 
 Frozen dataclasses with ``to_json()`` (the stored form: only str/int/bool/null/list/dict, never
-floats) and ``from_json()``. :func:`parse_body` validates a body against the cooperative (its dataset
-catalogue, the curated purposes, the constitution) and raises :class:`InvalidBody` listing every
-problem at once, keyed by dotted paths into the JSON. ``from_json`` reads a stored body: it checks
-shapes and types, but not catalogue membership (old versions may name retired datasets).
+floats). Reading them is :mod:`governance.policy.terms.parsing`'s: ``parse_body`` validates a body
+against the cooperative (its dataset catalogue, the curated purposes, the constitution) and raises
+:class:`InvalidBody` listing every problem at once, keyed by dotted paths into the JSON;
+``from_json(cls, data)`` reads a stored body or part of one: it checks shapes and types, but not
+catalogue membership (old versions may name retired datasets).
 Pure code: no Flask, no SQLAlchemy.
 """
 
@@ -17,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from governance.constitution.rules import KindRules
-from governance.policy.body_fields import fraction_json, money_json
+from governance.policy.terms.fields import fraction_json, money_json
 
 EFFECTS: dict[str, str] = {"permission": "Permission", "prohibition": "Prohibition"}
 CHANGE_OPS: dict[str, str] = {"add": "Add a rule", "change": "Change a rule", "remove": "Remove a rule"}
@@ -53,9 +54,6 @@ class Constraints:
             "regions": list(self.regions),
         }
 
-    @classmethod
-    def from_json(cls, data: Any) -> Constraints:
-        return _decode(lambda r: r.constraints(data, ""))
 
 
 @dataclass(frozen=True)
@@ -68,9 +66,6 @@ class Duty:
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "days": self.days} if self.days is not None else {"kind": self.kind}
 
-    @classmethod
-    def from_json(cls, data: Any) -> Duty:
-        return _decode(lambda r: r.duty(data, ""))
 
 
 @dataclass(frozen=True)
@@ -87,9 +82,6 @@ class Assignee:
             return {"type": "party", "value": self.value, "name": self.name}
         return {"type": self.type, "value": self.value}
 
-    @classmethod
-    def from_json(cls, data: Any) -> Assignee:
-        return _decode(lambda r: r.assignee(data, ""))
 
 
 @dataclass(frozen=True)
@@ -120,9 +112,6 @@ class Rule:
             "description": self.description,
         }
 
-    @classmethod
-    def from_json(cls, data: Any) -> Rule:
-        return _decode(lambda r: r.rule(data, ""))
 
 
 @dataclass(frozen=True)
@@ -143,9 +132,6 @@ class RuleChange:
         assert self.rule is not None
         return {"op": self.op, "rule": self.rule.to_json()}
 
-    @classmethod
-    def from_json(cls, data: Any) -> RuleChange:
-        return _decode(lambda r: r.rule_change(data, ""))
 
 
 @dataclass(frozen=True)
@@ -155,9 +141,6 @@ class DataUseRuleBody:
     def to_json(self) -> dict[str, Any]:
         return {"changes": [change.to_json() for change in self.changes]}
 
-    @classmethod
-    def from_json(cls, data: Any) -> DataUseRuleBody:
-        return _decode(lambda r: r.data_use_rule_body(data))
 
 
 # --- deals ------------------------------------------------------------------------------------
@@ -173,9 +156,6 @@ class Counterparty:
         return {"name": self.name, "identifier": self.identifier, "contact": self.contact,
                 "category": self.category}
 
-    @classmethod
-    def from_json(cls, data: Any) -> Counterparty:
-        return _decode(lambda r: r.counterparty(data, ""))
 
 
 @dataclass(frozen=True)
@@ -186,9 +166,6 @@ class PermittedUse:
     def to_json(self) -> dict[str, Any]:
         return {"action": self.action, "purposes": list(self.purposes)}
 
-    @classmethod
-    def from_json(cls, data: Any) -> PermittedUse:
-        return _decode(lambda r: r.permitted_use(data, ""))
 
 
 @dataclass(frozen=True)
@@ -229,9 +206,6 @@ class DealBody:
             "notes": self.notes,
         }
 
-    @classmethod
-    def from_json(cls, data: Any) -> DealBody:
-        return _decode(lambda r: r.deal_body(data))
 
 
 # --- payout policy ----------------------------------------------------------------------------
@@ -263,9 +237,6 @@ class PayoutFormula:
             "rounding": self.rounding,
         }
 
-    @classmethod
-    def from_json(cls, data: Any) -> PayoutFormula:
-        return _decode(lambda r: r.payout_formula(data, ""))
 
 
 @dataclass(frozen=True)
@@ -275,9 +246,6 @@ class PayoutPolicyBody:
     def to_json(self) -> dict[str, Any]:
         return {"alternatives": [formula.to_json() for formula in self.alternatives]}
 
-    @classmethod
-    def from_json(cls, data: Any) -> PayoutPolicyBody:
-        return _decode(lambda r: r.payout_policy_body(data))
 
 
 # --- bylaw changes ----------------------------------------------------------------------------
@@ -292,9 +260,6 @@ class BylawChangeBody:
     def to_json(self) -> dict[str, Any]:
         return {"changes": {kind: dict(params) for kind, params in self.changes.items()}}
 
-    @classmethod
-    def from_json(cls, data: Any) -> BylawChangeBody:
-        return _decode(lambda r: r.bylaw_change_body(data))
 
 
 # --- deal suspensions -------------------------------------------------------------------------
@@ -313,9 +278,6 @@ class DealSuspensionBody:
     def to_json(self) -> dict[str, Any]:
         return {"agreement_id": self.agreement_id, "reason": self.reason}
 
-    @classmethod
-    def from_json(cls, data: Any) -> DealSuspensionBody:
-        return _decode(lambda r: r.deal_suspension_body(data))
 
 
 @dataclass(frozen=True)
@@ -359,43 +321,6 @@ class BodyContext:
     constitution: Mapping[str, KindRules] | None = None
     rules: tuple[Rule, ...] | None = None
     agreements: Mapping[int, AgreementRef] | None = None
-
-
-def parse_body(kind: str, data: Any, context: BodyContext) -> Body:
-    """Validate ``data`` as a body of ``kind`` and return it; raise :class:`InvalidBody` with every error."""
-    from governance.policy.body_parsing import BodyReader  # it builds this module's dataclasses: import late
-
-    reader = BodyReader(context)
-    parsers = {
-        "data_use_rule": reader.data_use_rule_body,
-        "deal_approval": reader.deal_body,
-        "payout_policy": reader.payout_policy_body,
-        "bylaw_change": reader.bylaw_change_body,
-        "deal_suspension": reader.deal_suspension_body,
-    }
-    if kind not in parsers:
-        raise InvalidBody({"": f"Unknown proposal kind '{kind}'."})
-    body = parsers[kind](data)
-    if reader.errors:
-        raise InvalidBody(reader.errors.errors)
-    return body
-
-
-def body_from_json(kind: str, data: Any) -> Body:
-    """Read a stored body of ``kind`` (shapes and types checked, catalogue not)."""
-    if kind not in BODY_KINDS:
-        raise InvalidBody({"": f"Unknown proposal kind '{kind}'."})
-    return BODY_KINDS[kind].from_json(data)
-
-
-def _decode(read: Any) -> Any:
-    from governance.policy.body_parsing import BodyReader
-
-    reader = BodyReader(None)
-    value = read(reader)
-    if reader.errors:
-        raise InvalidBody(reader.errors.errors)
-    return value
 
 
 def empty_body(kind: str) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from governance.constitution.rules import KINDS, PARAMETER_LABELS
-from governance.policy import vocabulary as vocab
-from governance.policy.bodies import (
+from governance.policy.terms import vocabulary as vocab
+from governance.policy.terms.bodies import (
     CHANGE_OPS,
     EFFECTS,
     BylawChangeBody,
@@ -24,10 +24,10 @@ from governance.policy.bodies import (
     InvalidBody,
     PayoutPolicyBody,
     Rule,
-    body_from_json,
 )
-from governance.policy.body_fields import lower_first
-from governance.policy.describe import (
+from governance.policy.terms.fields import long_date, lower_first
+from governance.policy.terms.parsing import body_from_json
+from governance.policy.wording.describe import (
     NOTHING,
     agreement_text,
     assignee_text,
@@ -36,7 +36,6 @@ from governance.policy.describe import (
     days_text,
     duty_text,
     join_words,
-    long_date,
     money_text,
     percent_text,
     purposes_text,

@@ -10,10 +10,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from governance import db
-from governance.policy.check_forms import DecisionCheckForm
-from governance.policy.decide import Decision, rule_sentence
-from governance.policy.decide_request import BadDecisionRequest
-from governance.policy.decisions import decide_request
+from governance.policy.decisions.engine import Decision, rule_sentence
+from governance.policy.decisions.forms import DecisionCheckForm
+from governance.policy.decisions.request import BadDecisionRequest
+from governance.policy.decisions.services import decide_request
 from governance.policy.services import list_datasets
 from governance.sitecontext import SiteSettings
 

@@ -14,9 +14,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from governance.policy.odrl import CONTEXT_URL, ODRL_CONTEXT_URL
+from governance.policy.odrl.data_use import CONTEXT_URL, ODRL_CONTEXT_URL
 
-DATA_DIR = Path(__file__).with_name("data")
+DATA_DIR = Path(__file__).parents[1] / "data"
 PROFILE_TURTLE = DATA_DIR / "dataguild-profile.ttl"
 SHAPES_TURTLE = DATA_DIR / "dataguild-shapes.ttl"
 PAYOUT_SCHEMA = DATA_DIR / "payout-policy.schema.json"

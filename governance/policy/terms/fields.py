@@ -258,3 +258,12 @@ def read_set(value: Any, path: str, errors: ErrorCollector, name: str,
 def ok(*values: Any) -> bool:
     """True when none of ``values`` was rejected."""
     return not any(isinstance(v, _Bad) for v in values)
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def long_date(value: date) -> str:
+    """``date(2027, 1, 1)`` → ``"1 January 2027"`` (no locale involved)."""
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"

@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session
 
 from governance.db import session
 from governance.policy.agreements import list_agreements
-from governance.policy.jsonld import DATA_DIR
-from governance.policy.odrl import data_use_set_of, document_text
-from governance.policy.odrl_agreement import agreement_document_of
-from governance.policy.payout_document import payout_policy_document_of
+from governance.policy.odrl.agreement import agreement_document_of
+from governance.policy.odrl.data_use import data_use_set_of, document_text
+from governance.policy.odrl.jsonld import DATA_DIR
+from governance.policy.odrl.payout import payout_policy_document_of
 from governance.policy.services import DATA_USE, PAYOUT, list_policy_versions
 
 policy_cli = AppGroup("policy", help="The cooperative's adopted policy as machine-readable documents.")

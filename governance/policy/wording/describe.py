@@ -8,14 +8,12 @@ differ between two versions of a body, each with a label and old/new values as t
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from governance.constitution.rules import KINDS, PARAMETER_LABELS, display_value, parse_threshold, threshold_words
-from governance.policy import vocabulary as vocab
-from governance.policy.bodies import (
+from governance.policy.terms import vocabulary as vocab
+from governance.policy.terms.bodies import (
     EVERY_DATASET,
     Assignee,
     BylawChangeBody,
@@ -27,20 +25,14 @@ from governance.policy.bodies import (
     PayoutFormula,
     PayoutPolicyBody,
     Rule,
-    body_from_json,
 )
+from governance.policy.terms.fields import long_date
+from governance.policy.terms.parsing import body_from_json
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
 NOTHING = "—"
 
 
 # --- small formatters -------------------------------------------------------------------------
-
-def long_date(value: date) -> str:
-    """``date(2027, 1, 1)`` → ``"1 January 2027"`` (no locale involved)."""
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
-
 
 def money_text(amount: Decimal | str, currency: str | None = None) -> str:
     """``Decimal("12000")``, ``"EUR"`` → ``"EUR 12,000.00"``."""
@@ -248,38 +240,3 @@ def describe_suspension(body: DealSuspensionBody, agreements: Mapping[int, str])
     return [f"Suspend {agreement_text(body.agreement_id, agreements)} because: {body.reason}",
             "Once adopted, the agreement is suspended at once: it no longer permits any use of the data, and "
             "only a new deal approved by vote can replace it."]
-
-
-# --- differences ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class FieldChange:
-    """One field that differs between two versions: ``path`` locates it in the (newer) body JSON,
-    ``label`` names it for people, ``old``/``new`` are display text ("—" when absent)."""
-
-    path: str
-    label: str
-    old: str
-    new: str
-
-
-def diff_bodies(kind: str, old_json: Any, new_json: Any, *,
-                dataset_titles: Mapping[str, str] | None = None,
-                agreements: Mapping[int, str] | None = None) -> list[FieldChange]:
-    """The fields that differ between two versions of a body, in the order of the newer version
-    (fields only in the older one come last)."""
-    from governance.policy.describe_fields import flatten_body
-
-    titles = dataset_titles or {}
-    old = flatten_body(kind, old_json, titles, agreements or {})
-    new = flatten_body(kind, new_json, titles, agreements or {})
-    changes = []
-    for key in [*new, *(k for k in old if k not in new)]:
-        old_field, new_field = old.get(key), new.get(key)
-        old_text = old_field.text if old_field else NOTHING
-        new_text = new_field.text if new_field else NOTHING
-        if old_text != new_text:
-            field = new_field or old_field
-            assert field is not None
-            changes.append(FieldChange(field.path, field.label, old_text, new_text))
-    return changes

@@ -1,7 +1,7 @@
-"""Reading and validating data-use rule bodies; the base of :class:`body_parsing.BodyReader`.
+"""Reading and validating data-use rule bodies; the base of :class:`parsing.BodyReader`.
 
 :class:`RuleReader` walks a body, records every problem with its dotted path and keeps going, so a
-form can show all errors at once. With a :class:`~governance.policy.bodies.BodyContext` it also
+form can show all errors at once. With a :class:`~governance.policy.terms.bodies.BodyContext` it also
 checks the body against the cooperative (catalogue, curated purposes, adopted rules); without one
 (``from_json`` on stored bodies) it checks shapes and types only.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from governance.policy import vocabulary as vocab
-from governance.policy.bodies import (
+from governance.policy.terms import vocabulary as vocab
+from governance.policy.terms.bodies import (
     CHANGE_OPS,
     EFFECTS,
     EVERY_DATASET,
@@ -24,7 +24,7 @@ from governance.policy.bodies import (
     Rule,
     RuleChange,
 )
-from governance.policy.body_fields import (
+from governance.policy.terms.fields import (
     BAD,
     SLUG_RE,
     ErrorCollector,
@@ -39,7 +39,7 @@ from governance.policy.body_fields import (
     read_text,
     read_url,
 )
-from governance.policy.ruleset import rule_change_errors
+from governance.policy.terms.ruleset import rule_change_errors
 
 MAX_DAYS = 36_500  # a hundred years: anything longer is a typo
 MAX_COHORT = 100_000_000

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from governance.policy.vocabulary import ACTIONS, DPV, PARTY_CATEGORIES, PROFILE, PURPOSES, REGIONS
+from governance.policy.terms.vocabulary import ACTIONS, DPV, PARTY_CATEGORIES, PROFILE, PURPOSES, REGIONS
 
 REQUEST_FIELDS = ("party", "action", "dataset", "purpose", "time", "cohort_size", "region", "party_category")
 MAX_PARTY = 500

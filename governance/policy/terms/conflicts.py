@@ -24,9 +24,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from governance.policy.bodies import EVERY_DATASET, Assignee, Counterparty, DealBody, PermittedUse, Rule
-from governance.policy.describe import long_date
-from governance.policy.vocabulary import (
+from governance.policy.terms.bodies import EVERY_DATASET, Assignee, Counterparty, DealBody, PermittedUse, Rule
+from governance.policy.terms.fields import long_date
+from governance.policy.terms.vocabulary import (
     ACTIONS,
     PARTY_CATEGORY_PLURALS,
     action_is_a,

@@ -1,5 +1,5 @@
 """The cooperative's data-use policy as an ODRL 2.2 ``Set`` (JSON-LD), and the pieces it shares with
-agreements (``odrl_agreement``). Pure code: no Flask, no SQLAlchemy.
+agreements (``odrl.agreement``). Pure code: no Flask, no SQLAlchemy.
 
 Decisions the issue leaves open (documented in docs/policy.md):
 
@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from governance.policy.bodies import EVERY_DATASET, Assignee, Constraints, Duty, Rule
 from governance.policy.canonical import sha256_hex
-from governance.policy.vocabulary import ACTIONS, ODRL, PROFILE
+from governance.policy.terms.bodies import EVERY_DATASET, Assignee, Constraints, Duty, Rule
+from governance.policy.terms.parsing import from_json
+from governance.policy.terms.vocabulary import ACTIONS, ODRL, PROFILE
 
 ODRL_CONTEXT_URL = "http://www.w3.org/ns/odrl.jsonld"
 #: The cooperative's JSON-LD context (profile, provenance and payout terms). A fixed URL like the
@@ -302,5 +303,5 @@ def data_use_set(base: str, provenance: Provenance, rules: Iterable[Rule]) -> di
 
 def data_use_set_of(base: str, version: Any) -> dict[str, Any]:
     """The Set of a stored data-use ``PolicyVersion`` row."""
-    rules = [Rule.from_json(rule) for rule in version.document["rules"]]
+    rules = [from_json(Rule, rule) for rule in version.document["rules"]]
     return data_use_set(base, provenance_of(version), rules)

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from governance.policy.bodies import Assignee, DealBody, Rule
-from governance.policy.body_fields import money_json
-from governance.policy.describe import days_text, money_text
+from governance.policy.terms.bodies import Assignee, DealBody, Rule
+from governance.policy.terms.fields import money_json
+from governance.policy.wording.describe import days_text, money_text
 
 SET = "Set"
 AGREEMENT = "Agreement"

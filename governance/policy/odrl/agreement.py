@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from governance.policy.bodies import EVERY_DATASET, DealBody
-from governance.policy.odrl import (
+from governance.policy.odrl.data_use import (
     CONTEXT,
     DG,
     PARTY_COLLECTIONS,
@@ -40,6 +39,8 @@ from governance.policy.odrl import (
     web_iri_or,
     without_none,
 )
+from governance.policy.terms.bodies import EVERY_DATASET, DealBody
+from governance.policy.terms.parsing import from_json
 
 
 def currency_unit(code: str) -> dict[str, str]:
@@ -160,4 +161,4 @@ def agreement_document(base: str, record: AgreementRecord, deal: DealBody) -> di
 
 def agreement_document_of(base: str, agreement: Any) -> dict[str, Any]:
     """The Agreement of a stored ``Agreement`` row."""
-    return agreement_document(base, record_of(agreement), DealBody.from_json(agreement.terms))
+    return agreement_document(base, record_of(agreement), from_json(DealBody, agreement.terms))

@@ -1,0 +1,1 @@
+"""Machine-readable policy: the ODRL 2.2 and payout-policy JSON-LD documents, their URLs and their export."""
