@@ -10,9 +10,8 @@ from typing import Any
 
 from flask import Flask
 
-from governance import db
+from governance import db, security
 from governance.config import load_config
-from governance.security import csrf
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -45,7 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(load_config(Path(instance_path), overrides))
 
     db.init_app(app)
-    csrf.init_app(app)
+    security.init_app(app)
     _register_blueprints(app)
     return app
 

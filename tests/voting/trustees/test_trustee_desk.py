@@ -217,8 +217,9 @@ def _assert_step_form(html: str, page: _Page, *, command: str) -> dict[str, Any]
     assert all("name" not in i for i in inputs), inputs
     assert not page.inside("textarea")
     assert not page.inside("select")
-    assert [(t, a) for t, a, _ in page.tags if t == "script"] == [
-        ("script", {"type": "module", "src": "/static/js/trustee/pages.js"})]
+    scripts = [a for t, a, _ in page.tags if t == "script"]  # one, loaded with Subresource Integrity
+    assert [(a["type"], a["src"]) for a in scripts] == [("module", "/static/js/trustee/pages.js")]
+    assert scripts[0]["integrity"].startswith("sha384-")
     assert '<link rel="modulepreload" href="/static/js/trustee/dgcrypto.js">' in html
     assert "onclick" not in html
     assert "<script>" not in html
