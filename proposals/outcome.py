@@ -78,10 +78,13 @@ def alternatives_of(proposal: Proposal) -> int:
 
 
 def record_outcome(session: Session, proposal: Proposal, result: VoteResult, *, actor: Member | None = None,
-                   now: datetime, base_url: str | None = None) -> ProposalState:
+                   now: datetime, base_url: str | None = None,
+                   decided: tuple[str, int | None] | None = None) -> ProposalState:
     """Decide and store the outcome of a vote whose window has ended (counting begins first if no
-    one stored it yet); an adopted proposal is enacted in the same transaction. Raises on any
-    problem: the caller must then roll back, nothing is half-done."""
+    one stored it yet); an adopted proposal is enacted in the same transaction. ``decided`` (state,
+    chosen alternative) is the outcome the election's own fixed rule gave, when it states one;
+    otherwise the constitution in force when voting opened decides. Raises on any problem: the caller
+    must then roll back, nothing is half-done."""
     lock_proposal(session, proposal)
     if proposal.state == S.VOTING:
         if not voting_window_ended(proposal, now):
@@ -90,18 +93,20 @@ def record_outcome(session: Session, proposal: Proposal, result: VoteResult, *, 
     if proposal.state != S.COUNTING:
         raise IllegalTransition(f"The proposal is {STATE_LABELS[S(proposal.state)].lower()}; an outcome is "
                                 "recorded only while its votes are being counted.")
-    rules = rules_at_opening(session, proposal)
-    decided, chosen = decide_outcome(rules, result, alternatives_of(proposal))
-    proposal.outcome = {**result.to_json(), "state": decided.value, "chosen_alternative": chosen,
+    if decided is None:
+        state, chosen = decide_outcome(rules_at_opening(session, proposal), result, alternatives_of(proposal))
+    else:
+        state, chosen = S(decided[0]), decided[1]
+    proposal.outcome = {**result.to_json(), "state": state.value, "chosen_alternative": chosen,
                         "constitution_version": proposal.constitution_version}
     proposal.decided_at = now
     details: dict[str, Any] = {"electorate_size": result.electorate_size, "turnout": result.turnout,
                                "election_id": result.election_id, "record_hash": result.record_hash}
     if chosen is not None:
         details["chosen_alternative"] = chosen
-    transition(session, proposal, decided, actor=actor, now=now, details=details, base_url=base_url)
-    if decided == S.ADOPTED:
+    transition(session, proposal, state, actor=actor, now=now, details=details, base_url=base_url)
+    if state == S.ADOPTED:
         from proposals.enactment import enact
 
         enact(session, proposal, actor=actor, now=now)
-    return decided
+    return state

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from governance.constitution.rules import KINDS
 from governance.constitution.services import get_version
 from governance.sitecontext import as_utc
 from proposals.models import Proposal
@@ -77,6 +78,13 @@ def _outcome(session: Session, election: Election, proposal: Proposal) -> dict[s
     if election.state != ElectionState.DECIDED or election.result is None or not stored \
             or stored.get("election_id") != election.id:
         return None
+    if election.manifest.get("rule") is not None:  # v2: the rule fixed when voting opened, nothing else
+        rule = dict(election.manifest["rule"])
+        inputs = {key: stored[key] for key in ("electorate_size", "turnout", "yes", "no", "abstain")}
+        inputs["scores"] = list(stored.get("scores") or [])
+        return {"rule": rule, "inputs": inputs, "state": stored["state"],
+                "chosen_alternative": stored.get("chosen_alternative"),
+                "record_hash": tally.result_hash(election.result)}
     rules = rules_at_opening(session, proposal)
     version = get_version(session, proposal.constitution_version) if proposal.constitution_version else None
     rule = {"kind": proposal.kind, "constitution_version": proposal.constitution_version,
@@ -88,6 +96,17 @@ def _outcome(session: Session, election: Election, proposal: Proposal) -> dict[s
     inputs["scores"] = list(stored.get("scores") or [])
     return {"rule": rule, "inputs": inputs, "state": stored["state"],
             "chosen_alternative": stored.get("chosen_alternative"), "record_hash": tally.result_hash(election.result)}
+
+
+def _constitution(session: Session, election: Election) -> dict[str, Any] | None:
+    """The constitution version a v2 manifest's rule comes from, with its snapshot (every kind's
+    rules, in kind order, as its ``snapshot_hash`` hashes them); None when the rule named none."""
+    number = (election.manifest.get("rule") or {}).get("constitution_version")
+    if number is None:
+        return None
+    version = get_version(session, number)
+    stored = version.stored_snapshot()
+    return {"version": number, "snapshot": [stored[kind].to_json() for kind in KINDS if kind in stored]}
 
 
 def _latest(*moments: datetime | None) -> datetime:
@@ -112,7 +131,8 @@ def election_record(session: Session, election: Election, *, uncompressed_points
         decryptions=[{"trustee_index": s.trustee_index, "shares": s.shares, "result_signature": s.result_signature}
                      for s in shares],
         result=election.result, certificate=election.result_certificate,
-        outcome=_outcome(session, election, proposal), uncompressed_points=uncompressed_points)
+        outcome=_outcome(session, election, proposal), constitution=_constitution(session, election),
+        uncompressed_points=uncompressed_points)
 
 
 def record_file_bytes(session: Session, election: Election, *, zipped: bool = False) -> bytes:

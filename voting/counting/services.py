@@ -41,6 +41,7 @@ from voting.crypto.errors import CryptoError
 from voting.elections import board
 from voting.elections.models import Election, ElectionState, EntryKind, Secrecy
 from voting.elections.services import question_specs
+from voting.record import document as er
 from voting.record import tally
 
 describe_actions({
@@ -134,7 +135,8 @@ def close_election(session: Session, election: Election, *, now: datetime, actor
     if election.secrecy == Secrecy.OPEN or not counted:
         totals = (tally.open_totals(specs, counted) if election.secrecy == Secrecy.OPEN
                   else [[0] * len(spec.options) for spec in specs])
-        document = tally.result_document(election.fingerprint, totals, len(counted), election.roll_size)
+        document = er.result_document(election.manifest, election.fingerprint, totals, len(counted),
+                                       election.roll_size)
         keys = site_keys(session)
         if keys.bls_public_hex != election.manifest["board_public_key"]:
             raise ElectionError("The site's BLS key differs from the board key in this election's manifest, so no "
@@ -168,7 +170,10 @@ def _decide(session: Session, election: Election, proposal: Proposal, document: 
     result = vote_result(election_id=election.id, method=election.method, specs=question_specs(election),
                          alternatives=alternatives_of(proposal), document=document, record_hash=record_hash)
     try:
-        decided = record_outcome(session, proposal, result, actor=None, now=now, base_url=base_url)
+        # A v2 result states the outcome its manifest's rule gives: that, not today's constitution, decides.
+        fixed = document.get("outcome")
+        decided = record_outcome(session, proposal, result, actor=None, now=now, base_url=base_url,
+                                 decided=(fixed["state"], fixed["chosen_alternative"]) if fixed else None)
     except ProposalError as exc:
         raise ElectionError(f"The result is computed but the proposal's outcome could not be recorded: "
                             f"{exc.message}") from exc
@@ -239,7 +244,8 @@ def submit_decryption(session: Session, election: Election, member: Member, *, t
         by_trustee = {r.trustee_index: tally.parse_shares(r.shares, [len(q) for q in ciphertexts])
                       for r in sorted(records, key=lambda r: r.trustee_index)}
         totals = tally.combine(joint, election.fingerprint, document, by_trustee)
-        result = tally.result_document(election.fingerprint, totals, int(document["ballots"]), election.roll_size)
+        result = er.result_document(election.manifest, election.fingerprint, totals, int(document["ballots"]),
+                                    election.roll_size)
         certificate = {"format": tally.CERTIFICATE_FORMAT, "kind": "trustees", "threshold": joint.ceremony.k,
                        "decrypted_by": sorted(by_trustee), "signers": [], "signature": None}
         proposal = session.get(Proposal, election.proposal_id)

@@ -20,13 +20,15 @@ from sqlalchemy.orm import Session
 
 from governance.audit.actions import describe_actions
 from governance.audit.services import record_event
+from governance.constitution.rules import KindRules
+from governance.constitution.services import get_version
 from governance.members.models import Member
 from governance.members.services import eligible_voter_ids_at
 from governance.signing import site_keys
 from governance.sitecontext import as_utc
 from proposals.access import is_steward
 from proposals.models import Proposal, ProposalState
-from proposals.outcome import rules_at_opening
+from proposals.outcome import alternatives_of, rules_at_opening
 from voting import ElectionError, NotPermitted
 from voting.crypto.ballot import MAX_BUDGET, ChoiceQuestion, QuadraticQuestion, QuestionSpec, question_from_json
 from voting.crypto.elgamal import ElectionKey
@@ -130,6 +132,17 @@ def _check_key(secrecy: Secrecy, election_key_hex: str | None, committee_id: int
         raise ElectionError(f"The election key is not a valid secp256k1 point: {exc}") from exc
 
 
+def _decision_rule(session: Session, proposal: Proposal, method: str, rules: KindRules) -> dict[str, Any]:
+    """The rule that will decide the vote, from the constitution version in force when voting opened
+    (``proposals.outcome.rules_at_opening``): fixed in the manifest, so it cannot change after the totals."""
+    version = get_version(session, proposal.constitution_version) if proposal.constitution_version else None
+    return record.decision_rule(
+        kind=proposal.kind, method=method, quorum_percent=rules.quorum_percent,
+        threshold_numerator=rules.threshold.numerator, threshold_denominator=rules.threshold.denominator,
+        alternatives=alternatives_of(proposal), constitution_version=proposal.constitution_version,
+        constitution_snapshot_hash=version.snapshot_hash if version is not None else None)
+
+
 def create_election(session: Session, proposal: Proposal, *, actor: Member | None, now: datetime,
                     secrecy: Secrecy, election_key_hex: str | None, committee_id: int | None,
                     committee_summary: dict[str, Any] | None = None,
@@ -175,7 +188,8 @@ def create_election(session: Session, proposal: Proposal, *, actor: Member | Non
         method=method, secrecy=secrecy.value, questions=[q.to_json() for q in questions], opens_at=opens_at,
         closes_at=closes_at, roll_size=election.roll_size, roll_hash_hex=election.roll_hash, election_key=key_hex,
         committee=committee_summary, board_public_key=keys.bls_public_hex,
-        receipt_public_key=keys.bip340_public_hex, constitution_version=proposal.constitution_version)
+        receipt_public_key=keys.bip340_public_hex, constitution_version=proposal.constitution_version,
+        rule=_decision_rule(session, proposal, method, rules))
     election.fingerprint = record.manifest_fingerprint(election.manifest)
     session.flush()
     record_event(session, actor=actor, action="election.created", subject_type="election", subject_id=election.id,

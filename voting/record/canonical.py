@@ -27,7 +27,16 @@ from voting.crypto import bip340, merkle
 from voting.crypto.errors import InvalidEncoding, InvalidSignature
 from voting.crypto.hashing import PROTOCOL_VERSION
 
-MANIFEST_FORMAT = "dataguild-election-manifest-v1"
+#: The manifest format elections are created with: v2 fixes the decision rule (``rule``) before voting.
+MANIFEST_FORMAT = "dataguild-election-manifest-v2"
+MANIFEST_FORMAT_V1 = "dataguild-election-manifest-v1"
+MANIFEST_FORMATS = (MANIFEST_FORMAT_V1, MANIFEST_FORMAT)
+#: The keys of a v2 manifest's ``rule`` (docs/elections.md, "The decision rule").
+RULE_KEYS = ("kind", "method", "quorum_percent", "threshold_numerator", "threshold_denominator", "alternatives",
+             "ties", "abstentions", "constitution_version", "constitution_snapshot_hash")
+#: How a tie and abstentions are treated: the only rules the site has (docs/constitution.md).
+TIES_STATUS_QUO = "status_quo"
+ABSTENTIONS_QUORUM_ONLY = "quorum_only"
 LEAF_FORMAT = "dataguild-board-leaf-v1"
 RECEIPT_FORMAT = "dataguild-receipt-v1"
 ENTRY_KINDS = ("cast", "audited")
@@ -96,9 +105,12 @@ def manifest_document(*, election_id: int, cooperative: str, proposal: Mapping[s
                       secrecy: str, questions: Sequence[Mapping[str, Any]], opens_at: datetime,
                       closes_at: datetime, roll_size: int, roll_hash_hex: str, election_key: str | None,
                       committee: Mapping[str, Any] | None, board_public_key: str, receipt_public_key: str,
-                      constitution_version: int | None) -> dict[str, Any]:
-    """The manifest, field by field as docs/elections.md lists them. ``proposal`` has ``id``,
-    ``kind``, ``title``, ``version`` (the frozen version number) and ``content_hash``."""
+                      constitution_version: int | None, rule: Mapping[str, Any]) -> dict[str, Any]:
+    """The manifest (v2), field by field as docs/elections.md lists them. ``proposal`` has ``id``,
+    ``kind``, ``title``, ``version`` (the frozen version number) and ``content_hash``; ``rule`` is
+    :func:`decision_rule`'s."""
+    if tuple(rule) != RULE_KEYS:
+        raise InvalidEncoding(f"a decision rule has the keys {', '.join(RULE_KEYS)}, in that order")
     return {
         "format": MANIFEST_FORMAT,
         "protocol": PROTOCOL_VERSION,
@@ -115,7 +127,21 @@ def manifest_document(*, election_id: int, cooperative: str, proposal: Mapping[s
         "board_public_key": board_public_key,
         "receipt_public_key": receipt_public_key,
         "constitution_version": constitution_version,
+        "rule": dict(rule),
     }
+
+
+def decision_rule(*, kind: str, method: str, quorum_percent: int, threshold_numerator: int,
+                  threshold_denominator: int, alternatives: int, constitution_version: int | None,
+                  constitution_snapshot_hash: str | None) -> dict[str, Any]:
+    """What decides the vote, fixed in the manifest when voting opens: quorum (percent of the roll that
+    must cast), threshold (share of yes among yes + no), how many alternatives compete (0: a yes/no
+    question), that a tie keeps the status quo and that abstentions count towards the quorum only,
+    and the constitution version (with its snapshot's hash) these come from."""
+    return {"kind": kind, "method": method, "quorum_percent": quorum_percent,
+            "threshold_numerator": threshold_numerator, "threshold_denominator": threshold_denominator,
+            "alternatives": alternatives, "ties": TIES_STATUS_QUO, "abstentions": ABSTENTIONS_QUORUM_ONLY,
+            "constitution_version": constitution_version, "constitution_snapshot_hash": constitution_snapshot_hash}
 
 
 # ---------------------------------------------------------------- board leaves

@@ -41,14 +41,24 @@ from voting.crypto.errors import CryptoError, InvalidEncoding
 from voting.record import canonical as record
 from voting.record import tally as tally_mod
 
-RECORD_FORMAT = "dataguild-election-record-v1"
-RECORD_VERSION = 1
+#: Version 2 (what the site exports for an election created with a v2 manifest) adds the decision rule
+#: in the manifest, the constitution snapshot it comes from, and the outcome in the certified result.
+#: Version 1 records (elections created before) still read and verify, with a note of what they lack.
+RECORD_FORMAT = "dataguild-election-record-v2"
+RECORD_FORMAT_V1 = "dataguild-election-record-v1"
+RECORD_FORMATS = (RECORD_FORMAT_V1, RECORD_FORMAT)
+RECORD_VERSION = 2
+V1_LACKS = ("the decision rule is not fixed in the manifest (the outcome's rule is only the record's word)",
+            "the constitution snapshot the rule comes from is not in the record",
+            "the trustees' certificate covers the totals, not the outcome")
 #: The name of the one file inside record.zip.
 ZIP_MEMBER = "record.json"
 STATES = ("open", "tallying", "decided", "cancelled")
 SECRECIES = ("secret", "open")
-TOP_LEVEL_KEYS = ("format", "election_id", "manifest", "fingerprint", "state", "exported_at", "keys", "roll",
-                  "committee", "board", "tree_heads", "tally", "decryptions", "result", "certificate", "outcome")
+TOP_LEVEL_KEYS_V1 = ("format", "election_id", "manifest", "fingerprint", "state", "exported_at", "keys", "roll",
+                     "committee", "board", "tree_heads", "tally", "decryptions", "result", "certificate", "outcome")
+TOP_LEVEL_KEYS = (*TOP_LEVEL_KEYS_V1, "constitution")
+CONSTITUTION_KEYS = ("version", "snapshot")
 BOARD_ENTRY_KEYS = ("leaf_index", "kind", "alias", "tracking_code", "cast_at", "payload", "leaf_hash",
                     "receipt_signature", "superseded_by", "superseded_at")
 HEAD_KEYS = ("fingerprint", "size", "root", "timestamp", "signature", "signing_key")
@@ -56,10 +66,11 @@ COMMITTEE_KEYS = ("ceremony", "announcements", "bls", "commitments", "encrypted_
                   "disqualified", "joint_key")
 DECRYPTION_KEYS = ("trustee_index", "shares", "result_signature")
 OUTCOME_KEYS = ("rule", "inputs", "state", "chosen_alternative", "record_hash")
-RULE_KEYS = ("kind", "constitution_version", "constitution_snapshot_hash", "quorum_percent",
-             "threshold_numerator", "threshold_denominator", "alternatives", "method")
+#: The keys of a v1 record's ``outcome.rule`` (v2: the manifest's rule, ``record.RULE_KEYS``).
+RULE_KEYS_V1 = ("kind", "constitution_version", "constitution_snapshot_hash", "quorum_percent",
+                "threshold_numerator", "threshold_denominator", "alternatives", "method")
 #: Check names, in the order a verifier runs them (one output line each; docs/record-spec.md §6).
-CHECKS = ("format", "manifest", "keys", "roll", "committee", "board.leaves", "board.receipts", "board.heads",
+CHECKS = ("format", "manifest", "rule", "keys", "roll", "committee", "board.leaves", "board.receipts", "board.heads",
           "board.supersession", "ballots", "audits", "tally", "decryptions", "result", "certificate", "outcome")
 OUTCOME_STATES = ("adopted", "rejected", "no_quorum")
 #: The options of a quadratic ballot on a single decision (``voting.elections.services.SINGLE_DECISION_OPTIONS``).
@@ -71,7 +82,12 @@ MAX_RECORD_BYTES = 2_000_000_000  # refuse to unpack a zip member larger than th
 
 
 class RecordError(InvalidEncoding):
-    """The record cannot be read as a v1 election record (the message says where and why)."""
+    """The record cannot be read as an election record (the message says where and why)."""
+
+
+def record_version(rec: Mapping[str, Any]) -> int:
+    """1 or 2, from the record's ``format`` (which :func:`check_shape` has checked)."""
+    return 1 if rec.get("format") == RECORD_FORMAT_V1 else 2
 
 
 # ---------------------------------------------------------------- bytes
@@ -169,9 +185,10 @@ def check_shape(obj: object) -> dict[str, Any]:
     """The outer shape of a record (see :func:`record_from_bytes`); returns it unchanged."""
     if not isinstance(obj, dict):
         raise RecordError("the record must be a JSON object")
-    if obj.get("format") != RECORD_FORMAT:
-        raise RecordError(f"unknown record format {obj.get('format')!r} (this reads {RECORD_FORMAT})")
-    rec = _keys(obj, TOP_LEVEL_KEYS, "the record")
+    if obj.get("format") not in RECORD_FORMATS:
+        raise RecordError(f"unknown record format {obj.get('format')!r} (this reads {' and '.join(RECORD_FORMATS)})")
+    version = record_version(obj)
+    rec = _keys(obj, TOP_LEVEL_KEYS if version == 2 else TOP_LEVEL_KEYS_V1, "the record")
     _type(rec["election_id"], int, "election_id", "an integer")
     _type(rec["manifest"], dict, "manifest", "an object")
     if not isinstance(rec["fingerprint"], str) or not _HEX64.fullmatch(rec["fingerprint"]):
@@ -202,7 +219,12 @@ def check_shape(obj: object) -> dict[str, Any]:
         _keys(item, DECRYPTION_KEYS, f"decryptions[{i}]")
     if rec["outcome"] is not None:
         _keys(rec["outcome"], OUTCOME_KEYS, "outcome")
-        _keys(rec["outcome"]["rule"], RULE_KEYS, "outcome.rule")
+        _keys(rec["outcome"]["rule"], record.RULE_KEYS if version == 2 else RULE_KEYS_V1, "outcome.rule")
+    if version == 2:
+        _keys(rec["manifest"].get("rule"), record.RULE_KEYS, "manifest.rule")
+        if rec["constitution"] is not None:
+            _keys(rec["constitution"], CONSTITUTION_KEYS, "constitution")
+            _type(rec["constitution"]["snapshot"], list, "constitution.snapshot", "a list of each kind's rules")
     return rec
 
 
@@ -306,6 +328,24 @@ def decide(rule: Mapping[str, Any], inputs: Mapping[str, Any]) -> tuple[str, int
     return "rejected", None
 
 
+def result_document(manifest: Mapping[str, Any], fingerprint: str, totals: Sequence[Sequence[int]], turnout: int,
+                    roll_size: int) -> dict[str, Any]:
+    """The result the certificate signs: with a v2 manifest (a ``rule``), the outcome that rule gives
+    for these totals is part of it (``dataguild-result-v2``), so the trustees co-sign what was decided."""
+    document = tally_mod.result_document(fingerprint, totals, turnout, roll_size)
+    rule = manifest.get("rule")
+    if rule is None:
+        return document
+    state, chosen = decide(rule, outcome_inputs(manifest, document, int(rule["alternatives"])))
+    return tally_mod.with_outcome(document, {"state": state, "chosen_alternative": chosen})
+
+
+def constitution_hash(snapshot: Sequence[Mapping[str, Any]]) -> str:
+    """sha256 hex of the RFC 8785 bytes of a constitution snapshot (each kind's rules, in kind order):
+    the ``constitution_snapshot_hash`` a v2 manifest's rule names."""
+    return record.sha256_hex(list(snapshot))
+
+
 # ---------------------------------------------------------------- building
 
 def _fail(message: str) -> None:
@@ -317,10 +357,12 @@ def build_record(*, election_id: int, manifest: Mapping[str, Any], state: str, e
                  tree_heads: Sequence[Mapping[str, Any]], tally: Mapping[str, Any] | None,
                  decryptions: Sequence[Mapping[str, Any]], result: Mapping[str, Any] | None,
                  certificate: Mapping[str, Any] | None, outcome: Mapping[str, Any] | None,
-                 uncompressed_points: bool = True) -> dict[str, Any]:
-    """Assemble a v1 record from its parts (each exactly as the site stores/publishes it; see the
-    spec) and check that they hang together: the fingerprint and roll hash recompute, leaf indexes
-    run 0..n-1, heads are in size order, the parts a state needs are there. With
+                 constitution: Mapping[str, Any] | None = None, uncompressed_points: bool = True) -> dict[str, Any]:
+    """Assemble a record from its parts (each exactly as the site stores/publishes it; see the spec):
+    v2 for a v2 manifest, else v1; ``constitution`` (v2) is the version and snapshot the manifest's
+    rule comes from, or None when the rule came from the defaults. Checks that they hang together:
+    the fingerprint and roll hash recompute, leaf indexes run 0..n-1, heads are in size order, the
+    parts a state needs are there. With
     ``uncompressed_points`` secret ballots' points are written uncompressed (hashes do not change).
     Raises :class:`RecordError`; this is a sanity check of the exporter, not verification."""
     if state not in STATES:
@@ -364,8 +406,13 @@ def build_record(*, election_id: int, manifest: Mapping[str, Any], state: str, e
             _fail(f"the outcome lacks {', '.join(missing)}")
         if result is not None and outcome["record_hash"] != tally_mod.result_hash(result):
             _fail("the outcome's record hash is not the result message's hash")
+    version = 2 if manifest.get("format") == record.MANIFEST_FORMAT else 1
+    if version == 2 and constitution is not None and \
+            constitution_hash(constitution["snapshot"]) != manifest["rule"]["constitution_snapshot_hash"]:
+        _fail("the constitution snapshot does not hash to the manifest rule's constitution_snapshot_hash")
     rec = {
-        "format": RECORD_FORMAT, "election_id": election_id, "manifest": dict(manifest), "fingerprint": fingerprint,
+        "format": RECORD_FORMAT if version == 2 else RECORD_FORMAT_V1, "election_id": election_id,
+        "manifest": dict(manifest), "fingerprint": fingerprint,
         "state": state, "exported_at": exported_at,
         "keys": {"board_public_key": manifest["board_public_key"],
                  "receipt_public_key": manifest["receipt_public_key"]},
@@ -376,4 +423,6 @@ def build_record(*, election_id: int, manifest: Mapping[str, Any], state: str, e
         "certificate": dict(certificate) if certificate is not None else None,
         "outcome": dict(outcome) if outcome is not None else None,
     }
+    if version == 2:
+        rec["constitution"] = dict(constitution) if constitution is not None else None
     return check_shape(rec)

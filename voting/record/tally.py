@@ -33,6 +33,8 @@ from voting.record import canonical as record
 
 TALLY_FORMAT = "dataguild-encrypted-tally-v1"
 RESULT_FORMAT = "dataguild-result-v1"
+#: A result that also states the outcome its manifest's rule gives (elections with a v2 manifest).
+RESULT_FORMAT_V2 = "dataguild-result-v2"
 CERTIFICATE_FORMAT = "dataguild-result-certificate-v1"
 RESULT_FIELDS = ("format", "election", "totals", "turnout", "roll_size")
 
@@ -210,9 +212,21 @@ def result_document(fingerprint: str, totals: Sequence[Sequence[int]], turnout: 
             "turnout": turnout, "roll_size": roll_size}
 
 
+def with_outcome(document: Mapping[str, Any], outcome: Mapping[str, Any]) -> dict[str, Any]:
+    """A v1 result document made v2: the same fields plus ``outcome`` (``state``, ``chosen_alternative``)."""
+    return {**document, "format": RESULT_FORMAT_V2, "outcome": {"state": outcome["state"],
+                                                                "chosen_alternative": outcome["chosen_alternative"]}}
+
+
+def result_fields(document: Mapping[str, Any]) -> tuple[str, ...]:
+    """The signed fields of a result: the five of v1, plus ``outcome`` in v2."""
+    return (*RESULT_FIELDS, "outcome") if document.get("format") == RESULT_FORMAT_V2 else RESULT_FIELDS
+
+
 def result_message(document: Mapping[str, Any]) -> bytes:
-    """The bytes every certificate signs: RFC 8785 canonical JSON of the result document's five fields."""
-    return record.canonical_bytes({key: document[key] for key in RESULT_FIELDS})
+    """The bytes every certificate signs: RFC 8785 canonical JSON of the result document's fields
+    (:func:`result_fields`: in v2 the outcome too, so what the trustees co-sign is what was decided)."""
+    return record.canonical_bytes({key: document[key] for key in result_fields(document)})
 
 
 def result_hash(document: Mapping[str, Any]) -> str:

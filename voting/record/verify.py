@@ -48,6 +48,7 @@ from voting.record.verify_checks import (
     check_keys,
     check_manifest,
     check_roll,
+    check_rule,
 )
 from voting.record.verify_count import (
     check_audits,
@@ -60,7 +61,7 @@ from voting.record.verify_count import (
 )
 
 CHECK_FUNCTIONS: dict[str, Callable[[Verification], tuple[str, dict[str, int]]]] = {
-    "format": check_format, "manifest": check_manifest, "keys": check_keys, "roll": check_roll,
+    "format": check_format, "manifest": check_manifest, "rule": check_rule, "keys": check_keys, "roll": check_roll,
     "committee": check_committee, "board.leaves": check_leaves, "board.receipts": check_receipts,
     "board.heads": check_heads, "board.supersession": check_supersession, "ballots": check_ballots,
     "audits": check_audits, "tally": check_tally, "decryptions": check_decryptions, "result": check_result,

@@ -139,14 +139,16 @@ class Verification:
 
 def check_format(v: Verification) -> tuple[str, dict[str, int]]:
     er.check_shape(v.rec)  # raises RecordError (a CryptoError): reported as malformed
-    return f"{er.RECORD_FORMAT}, election {v.rec['election_id']}, state {v.rec['state']}", {}
+    return f"{v.rec['format']}, election {v.rec['election_id']}, state {v.rec['state']}", {}
 
 
 def check_manifest(v: Verification) -> tuple[str, dict[str, int]]:
     v.need("format")
     m, problems = v.manifest, []
-    if m.get("format") != record.MANIFEST_FORMAT:
-        problems.append(f"unknown manifest format {m.get('format')!r}")
+    expected_format = record.MANIFEST_FORMAT if er.record_version(v.rec) == 2 else record.MANIFEST_FORMAT_V1
+    if m.get("format") != expected_format:
+        problems.append(f"the manifest format {m.get('format')!r} is not {expected_format!r}, which a "
+                        f"{v.rec['format']} record holds")
     fingerprint = record.manifest_fingerprint(m)
     if fingerprint != v.rec["fingerprint"]:
         problems.append(f"the fingerprint is not the manifest's hash (recomputed {fingerprint})")
@@ -161,6 +163,51 @@ def check_manifest(v: Verification) -> tuple[str, dict[str, int]]:
     v.specs = tally.specs_of(m)
     _raise(problems)
     return f"fingerprint {fingerprint[:16]}…, {m['secrecy']}, {len(v.specs)} question(s)", {"questions": len(v.specs)}
+
+
+def check_rule(v: Verification) -> tuple[str, dict[str, int]]:
+    """The decision rule fixed in the (fingerprinted) manifest: its form, that it is the election's
+    method and proposal kind, and that it is the constitution snapshot's rule for that kind, the
+    snapshot (in the record) hashing to the hash the rule names."""
+    if er.record_version(v.rec) == 1:
+        raise Skip("version 1 record: " + "; ".join(er.V1_LACKS), applies=False)
+    v.need("manifest")
+    rule, constitution, problems = v.manifest["rule"], v.rec["constitution"], []
+    if rule["kind"] != v.manifest["proposal"]["kind"] or rule["method"] != v.manifest["method"]:
+        problems.append("the rule is for another method or kind of proposal than the manifest's")
+    if rule["ties"] != record.TIES_STATUS_QUO or rule["abstentions"] != record.ABSTENTIONS_QUORUM_ONLY:
+        problems.append(f"unknown tie or abstention rule {rule['ties']!r} / {rule['abstentions']!r}")
+    ints = ("quorum_percent", "threshold_numerator", "threshold_denominator", "alternatives")
+    if not all(isinstance(rule[k], int) and not isinstance(rule[k], bool) and rule[k] >= 0 for k in ints) \
+            or rule["quorum_percent"] > 100 or not rule["threshold_denominator"] > 0 \
+            or rule["threshold_numerator"] > rule["threshold_denominator"]:
+        problems.append("the rule's quorum, threshold or alternatives are not sensible integers")
+        _raise(problems)
+    source = "the default constitution (no version)"
+    if rule["constitution_version"] is None or constitution is None:
+        if rule["constitution_version"] is not None or constitution is not None:
+            problems.append("the rule and the record's constitution disagree on whether a version applies")
+    else:
+        if constitution["version"] != rule["constitution_version"]:
+            problems.append(f"the record's constitution is version {constitution['version']}, the rule names "
+                            f"version {rule['constitution_version']}")
+        recomputed = er.constitution_hash(constitution["snapshot"])
+        if recomputed != rule["constitution_snapshot_hash"]:
+            problems.append(f"the constitution snapshot hashes to {recomputed}, not to the rule's "
+                            f"{rule['constitution_snapshot_hash']}")
+        of_kind = [k for k in constitution["snapshot"] if isinstance(k, dict) and k.get("kind") == rule["kind"]]
+        if of_kind:
+            fixed = {k: of_kind[0].get(k) for k in ("quorum_percent", "threshold_numerator", "threshold_denominator")}
+            if fixed != {k: rule[k] for k in fixed}:
+                problems.append(f"the rule's quorum and threshold are not the constitution's for {rule['kind']}: "
+                                f"{fixed}")
+            source = f"constitution version {rule['constitution_version']}"
+        else:
+            source = (f"constitution version {rule['constitution_version']}, which predates the kind "
+                      f"{rule['kind']} (its defaults apply)")
+    _raise(problems)
+    return (f"quorum {rule['quorum_percent']}%, threshold {rule['threshold_numerator']}/"
+            f"{rule['threshold_denominator']}, ties keep the status quo, from {source}", {})
 
 
 def check_keys(v: Verification) -> tuple[str, dict[str, int]]:

@@ -137,9 +137,15 @@ def check_result(v: Verification) -> tuple[str, dict[str, int]]:
     v.need("tally")
     counted = v.counted or []
     problems: list[str] = []
-    if {k: res.get(k) for k in ("format", "election")} != {"format": tally.RESULT_FORMAT,
+    result_format = tally.RESULT_FORMAT_V2 if er.record_version(v.rec) == 2 else tally.RESULT_FORMAT
+    if {k: res.get(k) for k in ("format", "election")} != {"format": result_format,
                                                             "election": v.rec["fingerprint"]}:
         problems.append("the result is not this election's (format or fingerprint)")
+    if result_format == tally.RESULT_FORMAT_V2:  # the certified outcome: the manifest's rule, applied here
+        fixed = er.result_document(v.manifest, res["election"], res["totals"], res["turnout"], res["roll_size"])
+        if res.get("outcome") != fixed["outcome"]:
+            problems.append(f"the result states the outcome {res.get('outcome')}, the manifest's rule gives "
+                            f"{fixed['outcome']} for its totals")
     if res["roll_size"] != v.manifest["roll"]["size"]:
         problems.append(f"roll size {res['roll_size']} is not the manifest's {v.manifest['roll']['size']}")
     if res["turnout"] != len(counted):
@@ -200,6 +206,10 @@ def check_outcome(v: Verification) -> tuple[str, dict[str, int]]:
     v.need("result")
     rule: dict[str, Any] = outcome["rule"]
     problems: list[str] = []
+    if er.record_version(v.rec) == 2 and rule != v.manifest["rule"]:
+        changed = sorted(k for k in rule if rule.get(k) != v.manifest["rule"].get(k))
+        problems.append(f"the outcome names a rule other than the manifest's (it differs in {', '.join(changed)})")
+        rule = v.manifest["rule"]  # the outcome is recomputed with the rule fixed before voting
     if rule["method"] != v.manifest["method"] or rule["kind"] != v.manifest["proposal"]["kind"]:
         problems.append("the rule is for another method or kind of proposal than the manifest's")
     inputs = er.outcome_inputs(v.manifest, res, int(rule["alternatives"]))

@@ -21,6 +21,7 @@ from voting.crypto import trustees as T
 from voting.crypto.errors import InvalidShare
 from voting.crypto.keyfile import TrusteeSecrets
 from voting.record import canonical as record
+from voting.record import document as er
 from voting.record import tally
 from voting.trustees.client import CeremonyMismatch, bls_secret_of
 
@@ -79,9 +80,10 @@ def checked_result(state: dict[str, Any], joint: T.JointKey, document: dict[str,
         tally.verify_shares(joint, fingerprint, cts, shares, int(index))
         by_trustee[int(index)] = shares
     totals = tally.combine(joint, fingerprint, document, by_trustee)
-    expected = tally.result_document(fingerprint, totals, int(document["ballots"]),
-                                     int(state["manifest"]["roll"]["size"]))
-    if {k: result.get(k) for k in tally.RESULT_FIELDS} != expected:
+    # With a v2 manifest the outcome is part of what is signed: the manifest's rule, applied here.
+    expected = er.result_document(state["manifest"], fingerprint, totals, int(document["ballots"]),
+                                  int(state["manifest"]["roll"]["size"]))
+    if {k: result.get(k) for k in tally.result_fields(expected)} != expected:
         raise tally.TallyMismatch(f"the posted result differs from the one computed here: totals {totals}, "
                                   f"turnout {document['ballots']}")
     return expected

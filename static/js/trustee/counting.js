@@ -9,10 +9,14 @@ import {
 } from './core.js';
 import { ballotOf, ballotRelations, bounds, ciphertextOf, questionOf, sumCiphertexts } from './ballots.js';
 import { ceremonyOf, electionKey, verificationKey } from './ceremony.js';
+import { resultOutcome } from './outcome.js';
 
 const TALLY_FORMAT = 'dataguild-encrypted-tally-v1';
 const RESULT_FORMAT = 'dataguild-result-v1';
 const RESULT_FIELDS = ['format', 'election', 'totals', 'turnout', 'roll_size'];
+const RESULT_FORMAT_V2 = 'dataguild-result-v2';
+/** tally.result_fields: v2 results also sign the outcome. */
+const resultFields = (result) => (result.format === RESULT_FORMAT_V2 ? [...RESULT_FIELDS, 'outcome'] : RESULT_FIELDS);
 const PURPOSE_DECRYPTION = 'decryption/partial';
 
 /** tally.joint_key_of_manifest (JointKey.from_json): qualified dealers' commitments. */
@@ -203,12 +207,14 @@ export function checkedResult(state, joint, doc) {
   }));
   const expected = { format: RESULT_FORMAT, election: fp, totals, turnout: doc.ballots,
     roll_size: state.manifest.roll.size };
-  const posted = Object.fromEntries(RESULT_FIELDS.map((f) => [f, state.result?.[f] ?? null]));
+  const outcome = resultOutcome(state.manifest, expected);  // the manifest's rule, applied here
+  if (outcome) Object.assign(expected, { format: RESULT_FORMAT_V2, outcome });
+  const posted = Object.fromEntries(resultFields(expected).map((f) => [f, state.result?.[f] ?? null]));
   if (canonicalJson(posted) !== canonicalJson(expected)) {
     throw mismatch(`The posted result differs from the one computed here: totals ${JSON.stringify(totals)}, turnout ${doc.ballots}.`);
   }
   return expected;
 }
 
-/** tally.result_message: RFC 8785 canonical JSON of the result document's five fields. */
-export const resultMessage = (result) => canonicalBytes(Object.fromEntries(RESULT_FIELDS.map((f) => [f, result[f]])));
+/** tally.result_message: RFC 8785 canonical JSON of the result document's fields (v2: with the outcome). */
+export const resultMessage = (result) => canonicalBytes(Object.fromEntries(resultFields(result).map((f) => [f, result[f]])));

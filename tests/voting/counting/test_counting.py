@@ -78,8 +78,9 @@ def test_an_open_election_is_counted_from_the_board_at_once_and_the_adopted_rule
     election = db_session.get(Election, election_id)
     assert election.state == ElectionState.DECIDED
     assert election.encrypted_tally is None
-    assert election.result == {"format": "dataguild-result-v1", "election": election.fingerprint,
-                               "totals": [[2, 0, 1]], "turnout": 3, "roll_size": 4}
+    assert election.result == {"format": "dataguild-result-v2", "election": election.fingerprint,
+                               "totals": [[2, 0, 1]], "turnout": 3, "roll_size": 4,
+                               "outcome": {"state": "adopted", "chosen_alternative": None}}
     certificate = election.result_certificate
     assert certificate["kind"] == "cooperative"
     tally.verify_certificate(election.manifest, election.result, certificate)

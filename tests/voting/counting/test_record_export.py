@@ -297,7 +297,7 @@ def test_build_record_refuses_parts_that_do_not_hang_together(db_session):
     rec = record_export.election_record(db_session, scenario.election)
     parts = {key: copy.deepcopy(rec[key]) for key in ("election_id", "manifest", "state", "exported_at", "roll",
                                                       "committee", "board", "tree_heads", "tally", "decryptions",
-                                                      "result", "certificate", "outcome")}
+                                                      "result", "certificate", "outcome", "constitution")}
     assert er.build_record(**parts) == rec
     for change, message in [
         ({"roll": [*parts["roll"], "zzz"]}, "roll does not match"),

@@ -74,6 +74,10 @@ def test_vote_secretly_download_and_email_the_receipt_then_revote(app, client, d
     assert "Yes means the rule change is adopted" in html
     assert "Abstain means you take part" in html
     assert setup.election.fingerprint in html
+    rule = setup.election.manifest["rule"]  # the rule that decides, shown before anyone votes
+    assert "How this vote is decided" in html
+    assert f"at least {rule['quorum_percent']}% of the" in html
+    assert f"{rule['threshold_numerator']}/{rule['threshold_denominator']} of the yes and no votes" in html
     assert "Audit this ballot instead" in html
     assert "You voted at" not in html
 

@@ -67,7 +67,7 @@ def test_secret_election_manifest_roll_and_first_head(db_session) -> None:
     frozen = proposal.version(proposal.frozen_version)
     assert election.fingerprint == record.manifest_fingerprint(manifest)
     assert manifest == {
-        "format": "dataguild-election-manifest-v1", "protocol": "dataguild-ballot-v1", "election_id": election.id,
+        "format": "dataguild-election-manifest-v2", "protocol": "dataguild-ballot-v1", "election_id": election.id,
         "cooperative": "Test cooperative",
         "proposal": {"id": proposal.id, "kind": "data_use_rule", "title": frozen.title, "version": frozen.number,
                      "content_hash": frozen.content_hash},
@@ -76,7 +76,11 @@ def test_secret_election_manifest_roll_and_first_head(db_session) -> None:
                    "closes_at": record.iso_seconds(proposal.voting_closes_at)},
         "roll": {"size": 5, "hash": election.roll_hash}, "election_key": TEST_ELECTION_KEY_HEX, "committee": None,
         "board_public_key": keys.bls_public_hex, "receipt_public_key": keys.bip340_public_hex,
-        "constitution_version": proposal.constitution_version}
+        "constitution_version": proposal.constitution_version,
+        "rule": {"kind": "data_use_rule", "method": OMOV, "quorum_percent": 20, "threshold_numerator": 1,
+                 "threshold_denominator": 2, "alternatives": 0, "ties": "status_quo", "abstentions": "quorum_only",
+                 "constitution_version": proposal.constitution_version,
+                 "constitution_snapshot_hash": manifest["rule"]["constitution_snapshot_hash"]}}
     assert election.state == ElectionState.OPEN
     assert election.roll_size == 5
     assert elections.election_key(election).point.hex() == TEST_ELECTION_KEY_HEX

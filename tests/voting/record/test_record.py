@@ -190,7 +190,10 @@ def _doc_example() -> dict[str, str]:
         opens_at=datetime(2026, 3, 1, 9, 0, tzinfo=UTC), closes_at=datetime(2026, 3, 8, 9, 0, tzinfo=UTC),
         roll_size=3, roll_hash_hex=record.roll_hash(aliases), election_key=None, committee=None,
         board_public_key=bls_secret.public_key().to_hex(),
-        receipt_public_key=bip340.pubkey_from_secret(bip_secret).hex(), constitution_version=1)
+        receipt_public_key=bip340.pubkey_from_secret(bip_secret).hex(), constitution_version=1,
+        rule=record.decision_rule(kind="data_use_rule", method="one_member_one_vote", quorum_percent=20,
+                                  threshold_numerator=1, threshold_denominator=2, alternatives=0,
+                                  constitution_version=1, constitution_snapshot_hash="c0" * 32))
     fingerprint = record.manifest_fingerprint(manifest)
     payload = {"ballot_ref": "b-0123456789abcdef01234567", "choices": [[1, 0, 0]]}
     tracking = record.sha256_hex({"type": "dataguild/open-ballot", "election": fingerprint,
@@ -223,3 +226,16 @@ def _doc_example() -> dict[str, str]:
 @pytest.mark.parametrize("name", list(_doc_example()))
 def test_docs_worked_example_matches_the_code(name: str) -> None:
     assert _doc_example()[name] in DOC.read_text(encoding="utf-8"), f"docs/elections.md: the {name} drifted"
+
+
+def test_counting_docs_result_message_of_the_worked_example_matches_the_code() -> None:
+    """docs/counting.md's v2 result message: the worked example's totals with its rule's outcome."""
+    from voting.record import document as er
+    from voting.record import tally
+
+    example = _doc_example()
+    manifest = json.loads(example["manifest"])
+    document = er.result_document(manifest, record.manifest_fingerprint(manifest), [[2, 0, 1]], 3, 3)
+    counting_doc = (DOC.parent / "counting.md").read_text(encoding="utf-8")
+    assert tally.result_message(document).decode() in counting_doc
+    assert tally.result_hash(document) in counting_doc

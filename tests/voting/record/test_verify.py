@@ -55,9 +55,12 @@ def test_one_line_per_check_in_the_spec_order_and_exit_0(secret_file, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[1] for line in lines[:-1]] == list(er.CHECKS)
     assert all(line.startswith("PASS ") for line in lines[:-1])
-    assert lines[4].startswith("PASS committee ")
-    assert "2-of-3" in lines[4]
-    assert lines[-1].startswith("OK: 16 passed, 0 failed, 0 skipped")
+    assert lines[2].startswith("PASS rule ")
+    assert "threshold" in lines[2]
+    assert "from constitution version" in lines[2]
+    assert lines[5].startswith("PASS committee ")
+    assert "2-of-3" in lines[5]
+    assert lines[-1].startswith("OK: 17 passed, 0 failed, 0 skipped")
 
 
 def test_a_failure_is_one_line_and_later_independent_checks_still_run(records, tmp_path, capsys):
@@ -67,9 +70,9 @@ def test_a_failure_is_one_line_and_later_independent_checks_still_run(records, t
     path.write_text(json.dumps(rec))
     assert main([str(path), "--no-progress"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[3].startswith("FAIL roll ")
-    assert "is on the roll more than once" in lines[3]
-    assert lines[9].startswith("PASS ballots ")
+    assert lines[4].startswith("FAIL roll ")
+    assert "is on the roll more than once" in lines[4]
+    assert lines[10].startswith("PASS ballots ")
     assert lines[-1].startswith("FAILED: ")
 
 
@@ -89,7 +92,7 @@ def test_json_output_has_every_check_with_status_details_and_counts(records, tmp
     assert code == 0
     assert out["ok"] is True
     assert out["election_id"] == records["secret"]["election_id"]
-    assert out["summary"] == {"pass": 16, "fail": 0, "skip": 0}
+    assert out["summary"] == {"pass": 17, "fail": 0, "skip": 0}
     assert set(out["checks"][0]) == {"name", "status", "details", "problems", "counts", "seconds"}
     assert check(out, "ballots")["counts"] == {"ballots": 5, "proofs": 20}
     assert check(out, "board.leaves")["counts"] == {"leaves": 5, "cast": 4, "audited": 1}
@@ -179,7 +182,7 @@ def test_it_runs_in_a_fresh_virtualenv_with_only_its_dependencies(secret_file, t
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
     result = run_verify_subprocess(secret_file, python=python, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.splitlines()[-1].startswith("OK: 16 passed")
+    assert result.stdout.splitlines()[-1].startswith("OK: 17 passed")
 
 
 @pytest.mark.slow
