@@ -55,7 +55,7 @@ from voting.crypto.ballot import ChoiceQuestion, encrypt_ballot
 from voting.crypto.elgamal import ElectionKey
 from voting.crypto.group import Point, available_backends, use_backend
 from voting.crypto.keyfile import generate_trustee
-from voting.crypto.merkle import MerkleLog, SignedTreeHead
+from voting.crypto.merkle import NO_PREVIOUS, MerkleLog, SignedTreeHead
 from voting.elections.board import schedule_due  # the site's head schedule (imports the site's models; fine in a bench)
 from voting.record import canonical as record
 from voting.record import document as er
@@ -108,16 +108,24 @@ def _make_entries(indexes: range) -> list[dict[str, Any]]:
             fields = {"fingerprint": g["fingerprint"], "leaf_index": i, "kind": "cast", "alias": g["roll"][i],
                       "tracking_code": ballot.tracking_code(),
                       "cast_at": record.iso_seconds(cast_time(i, g["ballots"])), "payload": ballot.to_json()}
-            leaf_hash = record.leaf_hash_hex(**fields)
-            message = record.receipt_message(
-                election_id=1, fingerprint=g["fingerprint"], leaf_index=i, kind="cast",
-                tracking_code=fields["tracking_code"], cast_at=fields["cast_at"], leaf_hash=leaf_hash,
-                server_public_key=g["receipt_public"])
             out.append({"leaf_index": i, "kind": "cast", "alias": fields["alias"],
                         "tracking_code": fields["tracking_code"], "cast_at": fields["cast_at"],
-                        "payload": ballot.to_json(uncompressed=True), "leaf_hash": leaf_hash,
-                        "receipt_signature": bip340.sign(g["receipt_secret"], message).hex(),
-                        "superseded_by": None, "superseded_at": None})
+                        "payload": ballot.to_json(uncompressed=True), "leaf_hash": record.leaf_hash_hex(**fields),
+                        "receipt_signature": "", "receipt_head": "", "superseded_by": None, "superseded_at": None})
+    return out
+
+
+def _sign_receipts(items: list[tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
+    """The entries with their receipts signed, each naming the head hash it is paired with."""
+    g = _GEN
+    out = []
+    for entry, head in items:
+        message = record.receipt_message(
+            election_id=1, fingerprint=g["fingerprint"], leaf_index=entry["leaf_index"], kind="cast",
+            tracking_code=entry["tracking_code"], cast_at=entry["cast_at"], leaf_hash=entry["leaf_hash"],
+            server_public_key=g["receipt_public"], head=head)
+        signature = bip340.sign(g["receipt_secret"], message).hex()
+        out.append({**entry, "receipt_head": head, "receipt_signature": signature})
     return out
 
 
@@ -163,16 +171,21 @@ def build_bench_record(ballots: int, heads_every: int, workers: int) -> dict[str
     ranges = [range(i, min(i + size, ballots)) for i in range(0, ballots, size)]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         board = [entry for part in pool.map(_make_entries, ranges) for entry in part]
-    log = MerkleLog()
-    heads = []
-    plan = dict(head_plan(ballots, heads_every))
-    for n, entry in enumerate([None, *board]):
-        if entry is not None:
-            log.append_hash(bytes.fromhex(entry["leaf_hash"]))
-        if n in plan:
-            head = SignedTreeHead.create(board_key, bytes.fromhex(fingerprint), n, log.root(),
-                                         int(plan[n].timestamp() * 1000))
-            heads.append({**head.to_json(), "signing_key": board_key.public_key().to_hex()})
+        log = MerkleLog()
+        heads, named, previous = [], [], NO_PREVIOUS  # named[i]: the head hash leaf i's receipt signs
+        plan = dict(head_plan(ballots, heads_every))
+        for n, entry in enumerate([None, *board]):
+            if entry is not None:
+                log.append_hash(bytes.fromhex(entry["leaf_hash"]))
+            if n in plan:
+                head = SignedTreeHead.create(board_key, bytes.fromhex(fingerprint), n, log.root(),
+                                             int(plan[n].timestamp() * 1000), previous)
+                previous = head.head_hash()
+                heads.append({**head.to_json(), "signing_key": board_key.public_key().to_hex()})
+            if n:
+                named.append(previous.hex())  # the latest head after leaf n - 1's cast
+        items = list(zip(board, named, strict=True))
+        board = [entry for part in pool.map(_sign_receipts, [items[r.start:r.stop] for r in ranges]) for entry in part]
     counted = tally.counted_leaves(er.board_leaves({"board": board}))
     document = tally.tally_document(fingerprint, tally.specs_of(manifest), counted, len(board))
     cts = tally.tally_from_document(document)
@@ -239,7 +252,8 @@ def naive_bls_seconds(rec: dict[str, Any]) -> float:
     board_key = bytes.fromhex(rec["keys"]["board_public_key"])
     for head in rec["tree_heads"]:
         message = SignedTreeHead.signed_message(bytes.fromhex(head["fingerprint"]), head["size"],
-                                                bytes.fromhex(head["root"]), head["timestamp"])
+                                                bytes.fromhex(head["root"]), head["timestamp"],
+                                                bytes.fromhex(head["previous"]))
         assert ReferenceBls.Verify(board_key, message, bytes.fromhex(head["signature"]))
     for item in rec["committee"]["bls"]:
         assert ReferenceBls.PopVerify(bytes.fromhex(item["bls_public_key"]), bytes.fromhex(item["bls_pop"]))
@@ -263,7 +277,9 @@ def main() -> None:
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     schedule = f"every-{args.heads_every}" if args.heads_every else "site"
-    path = args.cache / f"verify-record-v{er.RECORD_VERSION}-{args.ballots}-{schedule}.json"
+    # The cache is keyed by the code that writes the record, so a changed format never reads a stale one.
+    tag = hashlib.sha256(b"".join(Path(f).read_bytes() for f in (__file__, er.__file__))).hexdigest()[:12]
+    path = args.cache / f"verify-record-v{er.RECORD_VERSION}-{tag}-{args.ballots}-{schedule}.json"
     print(f"# python {platform.python_version()}, {os.cpu_count()} cores, backends {available_backends()}, "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
     if path.exists():

@@ -43,6 +43,7 @@ def _leaf(rec: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
         "leaf_document_canonical": _text(leaf_bytes),
         "leaf_hash": merkle.leaf_hash(leaf_bytes).hex(),
         "receipt_document_canonical": _text(record.canonical_bytes(receipt_doc)),
+        "receipt_head": entry["receipt_head"],
         "receipt_message": receipt.message().hex(),
         "receipt_signature": receipt.signature,
     }
@@ -65,7 +66,8 @@ def worked(rec: dict[str, Any]) -> dict[str, Any]:
         log.append_hash(h)
     head = rec["tree_heads"][-1]
     head_message = SignedTreeHead.signed_message(bytes.fromhex(rec["fingerprint"]), head["size"],
-                                                 bytes.fromhex(head["root"]), head["timestamp"])
+                                                 bytes.fromhex(head["root"]), head["timestamp"],
+                                                 bytes.fromhex(head["previous"]))
     first_cast = next(e for e in rec["board"] if e["kind"] == "cast")
     audited = next(e for e in rec["board"] if e["kind"] == "audited")
     result_message = tally.result_message(rec["result"])
@@ -83,8 +85,14 @@ def worked(rec: dict[str, Any]) -> dict[str, Any]:
             "node_0_1": merkle.node_hash(hashes[0], hashes[1]).hex(),
             "roots_by_size": {str(size): log.root(size).hex() for size in range(len(hashes) + 1)},
             "final_head": {"size": head["size"], "root": head["root"], "timestamp": head["timestamp"],
-                           "signed_message": head_message.hex(), "signature": head["signature"],
+                           "previous": head["previous"], "signed_message": head_message.hex(),
+                           "head_hash": hashlib.sha256(head_message).hexdigest(), "signature": head["signature"],
                            "signing_key": head["signing_key"]},
+            "head_chain": [{"size": h["size"], "previous": h["previous"],
+                            "head_hash": merkle.head_hash(bytes.fromhex(rec["fingerprint"]), h["size"],
+                                                          bytes.fromhex(h["root"]), h["timestamp"],
+                                                          bytes.fromhex(h["previous"])).hex()}
+                           for h in rec["tree_heads"]],
         },
         "counted_leaves": [leaf.leaf_index for leaf in counted],
         "superseded": {str(e["leaf_index"]): e["superseded_by"] for e in rec["board"]
@@ -96,6 +104,42 @@ def worked(rec: dict[str, Any]) -> dict[str, Any]:
         "outcome": {"inputs": er.outcome_inputs(rec["manifest"], rec["result"], outcome["rule"]["alternatives"]),
                     "decided": list(er.decide(outcome["rule"], outcome["inputs"]))},
     }
+
+
+def selected_values(expected: dict[str, Any]) -> str:
+    """The "Selected values" list of docs/record-spec.md §8, from expected.json (a test keeps them equal)."""
+    leaf, tree, head = expected["leaves"][0], expected["tree"], expected["tree"]["final_head"]
+    message = head["signed_message"]
+    fingerprint = expected["fingerprint"]
+    return "\n".join([
+        f"- fingerprint `{fingerprint}`; roll hash",
+        f"  `{expected['roll_hash']}` of",
+        f"  `{expected['roll_canonical']}`.",
+        "- leaf 0, document (canonical):",
+        "",
+        "  ```",
+        f"  {leaf['leaf_document_canonical']}",
+        "  ```",
+        "",
+        f"  leaf hash `SHA-256(00 ‖ that)` = `{leaf['leaf_hash']}`; its receipt names head",
+        f"  `{leaf['receipt_head']}`.",
+        "- receipt message of leaf 0 = SHA-256 of",
+        "",
+        "  ```",
+        f"  {leaf['receipt_document_canonical']}",
+        "  ```",
+        "",
+        f"  = `{leaf['receipt_message']}`.",
+        f"- `node(leaf 0, leaf 1)` = root of size 2 = `{tree['node_0_1']}`;",
+        f"  root of the {head['size']} leaves (final head, timestamp {head['timestamp']}) =",
+        f"  `{head['root']}`; its `previous` is `{head['previous']}`, its signed message",
+        f"  `{message}`",
+        f"  and its head hash `{head['head_hash']}`; the chain has {len(tree['head_chain'])} heads, sizes "
+        f"{', '.join(str(h['size']) for h in tree['head_chain'])}.",
+        "- result message (v2: with the outcome)",
+        f"  `{expected['result_message_canonical']}`,",
+        f"  SHA-256 (`record_hash`) `{expected['result_hash']}`.",
+    ])
 
 
 def write_vectors(session: Any, election: Any, out: Path = VECTORS) -> None:

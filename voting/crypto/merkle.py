@@ -9,8 +9,12 @@
 amortised O(1) hashes and the root or any proof costs O(log n) look-ups.
 
 :class:`SignedTreeHead` is the board's published state, signed with the cooperative's BLS key over
-``STH_CONTEXT || hashing.encode("sth", fingerprint, size, root, timestamp)`` (see
-:meth:`SignedTreeHead.signed_message`).
+``STH_CONTEXT_V2 || hashing.encode("sth-v2", fingerprint, size, root, timestamp, previous)``, where
+``previous`` is the :meth:`~SignedTreeHead.head_hash` of the head signed before it (32 zero bytes,
+:data:`NO_PREVIOUS`, for an election's first head), so the heads form a hash chain that a record cannot
+shorten or reorder without breaking a signature. Heads of version-1 records have no ``previous`` and
+were signed over ``STH_CONTEXT || hashing.encode("sth", fingerprint, size, root, timestamp)``; both
+forms are read (see :meth:`SignedTreeHead.signed_message`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from .hashing import encode
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 STH_CONTEXT = b"DATAGUILD-V1-SIGNED-TREE-HEAD\x00"
+STH_CONTEXT_V2 = b"DATAGUILD-V2-SIGNED-TREE-HEAD\x00"
+#: The ``previous`` of an election's first (creation) head.
+NO_PREVIOUS = bytes(32)
 _LOWER_HEX = re.compile(r"(?:[0-9a-f]{2})*")
 
 
@@ -263,53 +270,80 @@ def _nonneg_int(value: object, what: str) -> int:
     return value
 
 
+def head_hash(fingerprint: bytes, size: int, root: bytes, timestamp: int, previous: bytes | None) -> bytes:
+    """SHA-256 of a head's signed message (:meth:`SignedTreeHead.signed_message`): what the next head's
+    ``previous`` and a receipt's ``head`` hold. The signature is not hashed: the message is what the
+    key vouched for."""
+    return hashlib.sha256(SignedTreeHead.signed_message(fingerprint, size, root, timestamp, previous)).digest()
+
+
 @dataclass(frozen=True, slots=True)
 class SignedTreeHead:
-    """A tree head signed by the cooperative's BLS key. ``timestamp`` is Unix time in milliseconds."""
+    """A tree head signed by the cooperative's BLS key. ``timestamp`` is Unix time in milliseconds;
+    ``previous`` is the hash of the head signed before it (:data:`NO_PREVIOUS` for the first head), or
+    None for an unchained head of a version-1 record."""
 
     fingerprint: bytes
     size: int
     root: bytes
     timestamp: int
     signature: bls.BlsSignature
+    previous: bytes | None = None
 
     @staticmethod
-    def signed_message(fingerprint: bytes, size: int, root: bytes, timestamp: int) -> bytes:
-        """``STH_CONTEXT || encode("sth", fingerprint, size, root, timestamp)`` (hashing.encode framing)."""
-        return STH_CONTEXT + encode("sth", fingerprint, size, root, timestamp)
+    def signed_message(fingerprint: bytes, size: int, root: bytes, timestamp: int,
+                       previous: bytes | None = None) -> bytes:
+        """``STH_CONTEXT_V2 || encode("sth-v2", fingerprint, size, root, timestamp, previous)`` for a
+        chained head; ``STH_CONTEXT || encode("sth", fingerprint, size, root, timestamp)`` when
+        ``previous`` is None (version 1). ``hashing.encode`` framing."""
+        if previous is None:
+            return STH_CONTEXT + encode("sth", fingerprint, size, root, timestamp)
+        return STH_CONTEXT_V2 + encode("sth-v2", fingerprint, size, root, timestamp, previous)
+
+    def message(self) -> bytes:
+        return self.signed_message(self.fingerprint, self.size, self.root, self.timestamp, self.previous)
+
+    def head_hash(self) -> bytes:
+        return head_hash(self.fingerprint, self.size, self.root, self.timestamp, self.previous)
 
     @classmethod
     def create(cls, key: bls.BlsSecretKey, fingerprint: bytes, size: int, root: bytes,
-               timestamp: int) -> SignedTreeHead:
-        if not _is_hash(fingerprint) or not _is_hash(root):
-            raise InvalidEncoding(f"fingerprint and root must be {HASH_SIZE} bytes")
+               timestamp: int, previous: bytes | None = NO_PREVIOUS) -> SignedTreeHead:
+        if not _is_hash(fingerprint) or not _is_hash(root) or (previous is not None and not _is_hash(previous)):
+            raise InvalidEncoding(f"fingerprint, root and previous must be {HASH_SIZE} bytes")
         _nonneg_int(size, "tree size")
         _nonneg_int(timestamp, "timestamp")
-        sig = bls.sign(key, cls.signed_message(fingerprint, size, root, timestamp))
-        return cls(fingerprint, size, root, timestamp, sig)
+        sig = bls.sign(key, cls.signed_message(fingerprint, size, root, timestamp, previous))
+        return cls(fingerprint, size, root, timestamp, sig, previous)
 
     @classmethod
-    def of_log(cls, key: bls.BlsSecretKey, fingerprint: bytes, log: MerkleLog,
-               timestamp: int) -> SignedTreeHead:
-        return cls.create(key, fingerprint, log.size, log.root(), timestamp)
+    def of_log(cls, key: bls.BlsSecretKey, fingerprint: bytes, log: MerkleLog, timestamp: int,
+               previous: bytes | None = NO_PREVIOUS) -> SignedTreeHead:
+        return cls.create(key, fingerprint, log.size, log.root(), timestamp, previous)
 
     def verify(self, public: bls.BlsPublicKey) -> None:
         """Raise :class:`InvalidSignature` unless the cooperative's key signed exactly this head."""
-        bls.verify(public, self.signed_message(self.fingerprint, self.size, self.root, self.timestamp),
-                   self.signature)
+        bls.verify(public, self.message(), self.signature)
 
     def to_json(self) -> dict[str, object]:
-        return {"fingerprint": self.fingerprint.hex(), "size": self.size, "root": self.root.hex(),
-                "timestamp": self.timestamp, "signature": self.signature.to_hex()}
+        data: dict[str, object] = {"fingerprint": self.fingerprint.hex(), "size": self.size, "root": self.root.hex(),
+                                   "timestamp": self.timestamp}
+        if self.previous is not None:
+            data["previous"] = self.previous.hex()
+        return {**data, "signature": self.signature.to_hex()}
 
     @classmethod
     def from_json(cls, data: object) -> SignedTreeHead:
-        if not isinstance(data, dict) or set(data) != {"fingerprint", "size", "root", "timestamp", "signature"}:
+        """A chained head (keys fingerprint, size, root, timestamp, previous, signature) or an unchained
+        version-1 head (the same without previous)."""
+        keys = {"fingerprint", "size", "root", "timestamp", "signature"}
+        if not isinstance(data, dict) or set(data) not in (keys, keys | {"previous"}):
             raise InvalidEncoding("signed tree head must be an object with keys fingerprint, size, root, "
-                                  "timestamp, signature")
+                                  "timestamp, previous, signature (previous absent in version 1)")
+        previous = _hex32(data["previous"], "previous") if "previous" in data else None
         return cls(_hex32(data["fingerprint"], "fingerprint"), _nonneg_int(data["size"], "tree size"),
                    _hex32(data["root"], "root"), _nonneg_int(data["timestamp"], "timestamp"),
-                   bls.BlsSignature.from_hex(data["signature"]))
+                   bls.BlsSignature.from_hex(data["signature"]), previous)
 
 
 def verify_head_consistency(previous: SignedTreeHead, current: SignedTreeHead, proof: Sequence[bytes],

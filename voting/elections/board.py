@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 from governance.signing import site_keys
 from governance.sitecontext import as_utc
 from voting import InvalidChoice, VotingError
-from voting.crypto.merkle import MerkleLog, SignedTreeHead
+from voting.crypto import merkle
+from voting.crypto.merkle import NO_PREVIOUS, MerkleLog, SignedTreeHead
 from voting.elections.models import BoardEntry, Election, EntryKind, RollEntry, TreeHead
 from voting.record import canonical as record
 from voting.record.canonical import Receipt
@@ -112,7 +113,7 @@ def entry_json(election: Election, entry: BoardEntry, alias: str) -> dict[str, A
     """One entry as board.json publishes it: enough to recompute its leaf hash and check its receipt."""
     fields = leaf_fields(election, entry, alias)
     return {**{k: v for k, v in fields.items() if k != "fingerprint"}, "leaf_hash": entry.leaf_hash,
-            "receipt_signature": entry.receipt_signature,
+            "receipt_signature": entry.receipt_signature, "receipt_head": entry.receipt_head,
             "superseded_by": entry.superseded_by,
             "superseded_at": record.iso_seconds(entry.superseded_at) if entry.superseded_at else None}
 
@@ -122,7 +123,8 @@ def receipt_for_entry(election: Election, entry: BoardEntry) -> Receipt:
     return Receipt(election_id=election.id, fingerprint=election.fingerprint, leaf_index=entry.leaf_index,
                    kind=EntryKind(entry.kind).value, tracking_code=entry.tracking_code,
                    cast_at=record.iso_seconds(entry.cast_at), leaf_hash=entry.leaf_hash,
-                   server_public_key=election.manifest["receipt_public_key"], signature=entry.receipt_signature)
+                   server_public_key=election.manifest["receipt_public_key"], signature=entry.receipt_signature,
+                   head=entry.receipt_head)
 
 
 # ---------------------------------------------------------------- appending
@@ -147,10 +149,6 @@ def append_entry(session: Session, election: Election, roll_entry: RollEntry, *,
     fields = {"fingerprint": election.fingerprint, "leaf_index": index, "kind": kind.value, "alias": roll_entry.alias,
               "tracking_code": tracking_code, "cast_at": record.iso_seconds(cast_at), "payload": payload}
     leaf_hash = record.leaf_hash_hex(**fields)
-    receipt = record.sign_receipt_fields(
-        keys.sign_bip340, election_id=election.id, fingerprint=election.fingerprint, leaf_index=index,
-        kind=kind.value, tracking_code=tracking_code, cast_at=fields["cast_at"], leaf_hash=leaf_hash,
-        server_public_key=keys.bip340_public_hex)
     if kind == EntryKind.CAST:
         previous = session.execute(select(BoardEntry).where(
             BoardEntry.election_id == election.id, BoardEntry.roll_entry_id == roll_entry.id,
@@ -159,11 +157,21 @@ def append_entry(session: Session, election: Election, roll_entry: RollEntry, *,
             earlier.superseded_at, earlier.superseded_by = cast_at, index
     entry = BoardEntry(election_id=election.id, leaf_index=index, kind=kind, roll_entry_id=roll_entry.id,
                        payload=payload, tracking_code=tracking_code, leaf_hash=leaf_hash, cast_at=cast_at,
-                       receipt_signature=receipt.signature)
+                       receipt_signature="")
     session.add(entry)
     session.flush()
     if head_due(session, election, index + 1, now):
         sign_head(session, election, now)
+    # The receipt signs the latest head (after this cast's, if it signed one): the board the voter was
+    # shown, which dataguild-verify --receipt finds in the record's chain (a fork otherwise).
+    latest = latest_head(session, election)
+    entry.receipt_head = head_hash(election, latest) if latest is not None and chained(election) else None
+    receipt = record.sign_receipt_fields(
+        keys.sign_bip340, election_id=election.id, fingerprint=election.fingerprint, leaf_index=index,
+        kind=kind.value, tracking_code=tracking_code, cast_at=fields["cast_at"], leaf_hash=leaf_hash,
+        server_public_key=keys.bip340_public_hex, head=entry.receipt_head)
+    entry.receipt_signature = receipt.signature
+    session.flush()
     return entry, receipt
 
 
@@ -219,21 +227,40 @@ def sign_head(session: Session, election: Election, now: datetime) -> TreeHead:
         timestamp = max(timestamp, latest.timestamp)
     keys = site_keys(session)
     root = log.root()
-    message = SignedTreeHead.signed_message(bytes.fromhex(election.fingerprint), log.size, root, timestamp)
+    previous: bytes | None = None
+    if chained(election):
+        previous = bytes.fromhex(head_hash(election, latest)) if latest is not None else NO_PREVIOUS
+    message = SignedTreeHead.signed_message(bytes.fromhex(election.fingerprint), log.size, root, timestamp, previous)
     head = TreeHead(election_id=election.id, size=log.size, root=root.hex(), timestamp=timestamp,
-                    signature=keys.sign_bls(message), signing_key=keys.bls_public_hex, created_at=now)
+                    signature=keys.sign_bls(message), signing_key=keys.bls_public_hex,
+                    previous=previous.hex() if previous is not None else None, created_at=now)
     session.add(head)
     session.flush()
     return head
+
+
+def chained(election: Election) -> bool:
+    """Whether the election's heads are chained and its receipts name the latest head: every election
+    with a v2 manifest (a v1 election keeps v1 heads and receipts, so its record stays a v1 record)."""
+    return election.manifest.get("format") != record.MANIFEST_FORMAT_V1
 
 
 def signed_tree_head(election: Election, head: TreeHead) -> SignedTreeHead:
     return SignedTreeHead.from_json(head_json(election, head, with_key=False))
 
 
+def head_hash(election: Election, head: TreeHead) -> str:
+    """The head's hash (hex): what the next head's ``previous`` and a receipt's ``head`` hold."""
+    previous = bytes.fromhex(head.previous) if head.previous is not None else None
+    return merkle.head_hash(bytes.fromhex(election.fingerprint), head.size, bytes.fromhex(head.root), head.timestamp,
+                            previous).hex()
+
+
 def head_json(election: Election, head: TreeHead, *, with_key: bool = True) -> dict[str, Any]:
     data: dict[str, Any] = {"fingerprint": election.fingerprint, "size": head.size, "root": head.root,
                             "timestamp": head.timestamp, "signature": head.signature}
+    if head.previous is not None:
+        data["previous"] = head.previous
     if with_key:
         data["signing_key"] = head.signing_key
     return data

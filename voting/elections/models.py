@@ -109,6 +109,8 @@ class BoardEntry(Base):
     leaf_hash: Mapped[str] = mapped_column(String(64), nullable=False)   # RFC 9162 leaf hash, hex
     cast_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     receipt_signature: Mapped[str] = mapped_column(String(128), nullable=False)  # BIP-340, hex
+    # The hash of the latest tree head when this ballot was cast, which the receipt signs (None: a v1 receipt).
+    receipt_head: Mapped[str | None] = mapped_column(String(64))
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     superseded_by: Mapped[int | None] = mapped_column(Integer)  # leaf_index of the later cast
 
@@ -118,7 +120,8 @@ class BoardEntry(Base):
 
 
 class TreeHead(Base):
-    """A signed tree head of an election's board (BLS, the cooperative's key)."""
+    """A signed tree head of an election's board (BLS, the cooperative's key), chained to the head
+    before it by ``previous`` (the hash of that head; None only for the unchained heads of v1 elections)."""
 
     __tablename__ = "tree_heads"
 
@@ -129,6 +132,7 @@ class TreeHead(Base):
     timestamp: Mapped[int] = mapped_column(BigInteger, nullable=False)  # Unix time in milliseconds, as signed
     signature: Mapped[str] = mapped_column(String(192), nullable=False)
     signing_key: Mapped[str] = mapped_column(String(96), nullable=False)
+    previous: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
     __table_args__ = (UniqueConstraint("election_id", "size"), CheckConstraint("size >= 0", name="size_nonnegative"))

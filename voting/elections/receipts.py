@@ -9,7 +9,9 @@ given leaf of the board. ``check_receipt`` answers, each with a plain explanatio
 4. ``position``: at the receipt's leaf index, with the receipt's kind and time;
 5. ``leaf_hash``: the published entry hashes to the receipt's leaf hash;
 6. ``inclusion``: the leaf hash is in the latest signed tree head that covers it (RFC 9162 proof);
-7. ``head_signature``: the cooperative's BLS key in the manifest signed that head.
+7. ``head_signature``: the cooperative's BLS key in the manifest signed that head;
+8. ``head_chain`` (v2 elections): the head the receipt signs, the latest when the ballot was cast, is in
+   the board's chain of heads and the latest head is consistent with it (RFC 9162), so no fork.
 
 Checks 6 and 7 are *pending* (not failed) while no signed head covers the leaf yet.
 """
@@ -26,7 +28,7 @@ from governance.signing import verify_bls
 from governance.sitecontext import as_utc
 from voting import VotingError
 from voting.crypto.errors import CryptoError
-from voting.crypto.merkle import verify_inclusion_hash
+from voting.crypto.merkle import verify_consistency, verify_inclusion_hash
 from voting.elections import board
 from voting.elections.models import BoardEntry, Election, EntryKind, TreeHead
 from voting.record import canonical as record
@@ -139,6 +141,7 @@ def check_receipt(session: Session, receipt: Receipt) -> ReceiptCheck:
                   "The receipt was altered or did not come from this site."))
     _check_board(session, result)
     _check_head(session, result)
+    _check_chain(session, result)
     return result
 
 
@@ -223,5 +226,39 @@ def _check_head(session: Session, result: ReceiptCheck) -> None:
 
 
 def _head_message(election: Election, head: TreeHead) -> bytes:
-    sth = board.signed_tree_head(election, head)
-    return sth.signed_message(sth.fingerprint, sth.size, sth.root, sth.timestamp)
+    return board.signed_tree_head(election, head).message()
+
+
+def _check_chain(session: Session, result: ReceiptCheck) -> None:
+    """The head the receipt signs (the latest when the ballot was cast) is one of the board's chained
+    heads, and the latest head extends it (RFC 9162 consistency): the board has not forked since."""
+    receipt, election, add = result.receipt, result.election, result.checks.append
+    if not board.chained(election):
+        return
+    title = "The board you were shown is still this board"
+    if receipt.head is None:
+        add(Check("head_chain", title, FAIL,
+                  "This election's receipts name the board's latest signed head, and this one names none: it was "
+                  "not issued for this election as it stands, or was altered."))
+        return
+    heads = board.tree_heads(session, election)
+    shown = next((h for h in heads if board.head_hash(election, h) == receipt.head), None)
+    if shown is None:
+        add(Check("head_chain", title, FAIL,
+                  f"The signed tree head this receipt names ({_short(receipt.head)}) is not in the board's chain of "
+                  "heads: the server showed you a board that it no longer publishes (a fork). Keep this receipt "
+                  "and tell the observers: its signature is the server's own evidence."))
+        return
+    latest = heads[-1]
+    try:
+        proof = board.consistency_proof(session, election, shown.size, latest.size)
+        verify_consistency(shown.size, latest.size, bytes.fromhex(shown.root), bytes.fromhex(latest.root),
+                           [bytes.fromhex(p) for p in proof])
+    except (CryptoError, ValueError) as exc:
+        add(Check("head_chain", title, FAIL,
+                  f"The latest head does not extend the head of {_entries(shown.size)} your receipt names: {exc}."))
+        return
+    add(Check("head_chain", title, PASS,
+              f"When you cast, the latest signed head covered {_entries(shown.size)}; it is in the board's chain of "
+              f"signed heads and the latest head ({_entries(latest.size)}) extends it (a {len(proof)}-hash RFC 9162 "
+              "consistency proof), so nobody was shown a different board."))

@@ -38,7 +38,8 @@ RULE_KEYS = ("kind", "method", "quorum_percent", "threshold_numerator", "thresho
 TIES_STATUS_QUO = "status_quo"
 ABSTENTIONS_QUORUM_ONLY = "quorum_only"
 LEAF_FORMAT = "dataguild-board-leaf-v1"
-RECEIPT_FORMAT = "dataguild-receipt-v1"
+RECEIPT_FORMAT = "dataguild-receipt-v2"
+RECEIPT_FORMAT_V1 = "dataguild-receipt-v1"
 ENTRY_KINDS = ("cast", "audited")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX128 = re.compile(r"[0-9a-f]{128}")
@@ -175,24 +176,29 @@ def leaf_hash_hex(**fields: Any) -> str:
 
 # ---------------------------------------------------------------- receipts
 
-_RECEIPT_FIELDS = ("format", "election_id", "election", "leaf_index", "kind", "tracking_code", "cast_at",
-                   "leaf_hash", "server_public_key", "signature")
+_RECEIPT_FIELDS_V1 = ("format", "election_id", "election", "leaf_index", "kind", "tracking_code", "cast_at",
+                      "leaf_hash", "server_public_key", "signature")
+_RECEIPT_FIELDS = (*_RECEIPT_FIELDS_V1[:-1], "head", "signature")
 
 
 def _receipt_document(*, election_id: int, fingerprint: str, leaf_index: int, kind: str, tracking_code: str,
-                      cast_at: str, leaf_hash: str, server_public_key: str) -> dict[str, Any]:
-    return {"format": RECEIPT_FORMAT, "election_id": election_id, "election": fingerprint, "leaf_index": leaf_index,
-            "kind": kind, "tracking_code": tracking_code, "cast_at": cast_at, "leaf_hash": leaf_hash,
-            "server_public_key": server_public_key}
+                      cast_at: str, leaf_hash: str, server_public_key: str, head: str | None = None) -> dict[str, Any]:
+    document = {"format": RECEIPT_FORMAT if head is not None else RECEIPT_FORMAT_V1, "election_id": election_id,
+                "election": fingerprint, "leaf_index": leaf_index, "kind": kind, "tracking_code": tracking_code,
+                "cast_at": cast_at, "leaf_hash": leaf_hash, "server_public_key": server_public_key}
+    if head is not None:
+        document["head"] = head
+    return document
 
 
 def receipt_message(*, election_id: int, fingerprint: str, leaf_index: int, kind: str, tracking_code: str,
-                    cast_at: str, leaf_hash: str, server_public_key: str) -> bytes:
-    """The 32 bytes the receipt signature signs: SHA-256 of the canonical receipt without ``signature``."""
+                    cast_at: str, leaf_hash: str, server_public_key: str, head: str | None = None) -> bytes:
+    """The 32 bytes the receipt signature signs: SHA-256 of the canonical receipt without ``signature``.
+    ``head`` (v2) is the hash of the latest signed tree head when the ballot was cast; None: a v1 receipt."""
     return hashlib.sha256(canonical_bytes(_receipt_document(
         election_id=election_id, fingerprint=fingerprint, leaf_index=leaf_index, kind=kind,
         tracking_code=tracking_code, cast_at=cast_at, leaf_hash=leaf_hash,
-        server_public_key=server_public_key))).digest()
+        server_public_key=server_public_key, head=head))).digest()
 
 
 def _hex(value: object, pattern: re.Pattern[str], what: str) -> str:
@@ -210,7 +216,8 @@ def _index(value: object, what: str) -> int:
 @dataclass(frozen=True, slots=True)
 class Receipt:
     """A signed promise of the election server: this ballot (tracking code) is leaf ``leaf_index``
-    of election ``fingerprint``'s board, posted at ``cast_at``."""
+    of election ``fingerprint``'s board, posted at ``cast_at``, when the board's latest signed tree head
+    was the one whose hash is ``head`` (v2; None in a v1 receipt)."""
 
     election_id: int
     fingerprint: str
@@ -221,33 +228,34 @@ class Receipt:
     leaf_hash: str
     server_public_key: str
     signature: str
+    head: str | None = None
+
+    def _fields(self) -> dict[str, Any]:
+        return {"election_id": self.election_id, "fingerprint": self.fingerprint, "leaf_index": self.leaf_index,
+                "kind": self.kind, "tracking_code": self.tracking_code, "cast_at": self.cast_at,
+                "leaf_hash": self.leaf_hash, "server_public_key": self.server_public_key, "head": self.head}
 
     def message(self) -> bytes:
-        return receipt_message(election_id=self.election_id, fingerprint=self.fingerprint,
-                               leaf_index=self.leaf_index, kind=self.kind, tracking_code=self.tracking_code,
-                               cast_at=self.cast_at, leaf_hash=self.leaf_hash,
-                               server_public_key=self.server_public_key)
+        return receipt_message(**self._fields())
 
     def to_json(self) -> dict[str, Any]:
-        return {**_receipt_document(election_id=self.election_id, fingerprint=self.fingerprint,
-                                    leaf_index=self.leaf_index, kind=self.kind, tracking_code=self.tracking_code,
-                                    cast_at=self.cast_at, leaf_hash=self.leaf_hash,
-                                    server_public_key=self.server_public_key),
-                "signature": self.signature}
+        return {**_receipt_document(**self._fields()), "signature": self.signature}
 
     @classmethod
     def from_json(cls, data: object) -> Receipt:
         """Decode and validate the structure (not the signature); raises ``InvalidEncoding``."""
         if not isinstance(data, dict):
             raise InvalidEncoding("a receipt must be a JSON object")
-        missing = [k for k in _RECEIPT_FIELDS if k not in data]
-        extra = sorted(set(data) - set(_RECEIPT_FIELDS))
+        if "format" in data and data["format"] not in (RECEIPT_FORMAT, RECEIPT_FORMAT_V1):
+            raise InvalidEncoding(f"unknown receipt format {data['format']!r} (expected {RECEIPT_FORMAT} or "
+                                  f"{RECEIPT_FORMAT_V1})")
+        fields = _RECEIPT_FIELDS_V1 if data.get("format") == RECEIPT_FORMAT_V1 else _RECEIPT_FIELDS
+        missing = [k for k in fields if k not in data]
+        extra = sorted(set(data) - set(fields))
         if missing or extra:
             raise InvalidEncoding("the receipt " + "; ".join(
                 ([f"lacks {', '.join(missing)}"] if missing else []) + ([f"has unknown {', '.join(extra)}"]
                                                                       if extra else [])))
-        if data["format"] != RECEIPT_FORMAT:
-            raise InvalidEncoding(f"unknown receipt format {data['format']!r} (expected {RECEIPT_FORMAT})")
         if data["kind"] not in ENTRY_KINDS:
             raise InvalidEncoding(f"receipt kind must be one of {', '.join(ENTRY_KINDS)}")
         parse_iso_seconds(data["cast_at"], "cast_at")
@@ -257,7 +265,8 @@ class Receipt:
                    tracking_code=_hex(data["tracking_code"], _HEX64, "tracking_code"), cast_at=data["cast_at"],
                    leaf_hash=_hex(data["leaf_hash"], _HEX64, "leaf_hash"),
                    server_public_key=_hex(data["server_public_key"], _HEX64, "server_public_key"),
-                   signature=_hex(data["signature"], _HEX128, "signature"))
+                   signature=_hex(data["signature"], _HEX128, "signature"),
+                   head=_hex(data["head"], _HEX64, "head (the tree head's hash)") if "head" in data else None)
 
 
 def verify_receipt(receipt: Receipt, server_public_hex: str) -> None:

@@ -42,7 +42,8 @@ from voting.record import canonical as record
 from voting.record import tally as tally_mod
 
 #: Version 2 (what the site exports for an election created with a v2 manifest) adds the decision rule
-#: in the manifest, the constitution snapshot it comes from, and the outcome in the certified result.
+#: in the manifest, the constitution snapshot it comes from, the outcome in the certified result, tree
+#: heads chained by ``previous`` and receipts that sign the latest head (``receipt_head``).
 #: Version 1 records (elections created before) still read and verify, with a note of what they lack.
 RECORD_FORMAT = "dataguild-election-record-v2"
 RECORD_FORMAT_V1 = "dataguild-election-record-v1"
@@ -50,7 +51,8 @@ RECORD_FORMATS = (RECORD_FORMAT_V1, RECORD_FORMAT)
 RECORD_VERSION = 2
 V1_LACKS = ("the decision rule is not fixed in the manifest (the outcome's rule is only the record's word)",
             "the constitution snapshot the rule comes from is not in the record",
-            "the trustees' certificate covers the totals, not the outcome")
+            "the trustees' certificate covers the totals, not the outcome",
+            "the tree heads are not chained (a record could omit heads) and receipts name no head (no fork check)")
 #: The name of the one file inside record.zip.
 ZIP_MEMBER = "record.json"
 STATES = ("open", "tallying", "decided", "cancelled")
@@ -59,9 +61,11 @@ TOP_LEVEL_KEYS_V1 = ("format", "election_id", "manifest", "fingerprint", "state"
                      "committee", "board", "tree_heads", "tally", "decryptions", "result", "certificate", "outcome")
 TOP_LEVEL_KEYS = (*TOP_LEVEL_KEYS_V1, "constitution")
 CONSTITUTION_KEYS = ("version", "snapshot")
-BOARD_ENTRY_KEYS = ("leaf_index", "kind", "alias", "tracking_code", "cast_at", "payload", "leaf_hash",
-                    "receipt_signature", "superseded_by", "superseded_at")
-HEAD_KEYS = ("fingerprint", "size", "root", "timestamp", "signature", "signing_key")
+BOARD_ENTRY_KEYS_V1 = ("leaf_index", "kind", "alias", "tracking_code", "cast_at", "payload", "leaf_hash",
+                       "receipt_signature", "superseded_by", "superseded_at")
+BOARD_ENTRY_KEYS = (*BOARD_ENTRY_KEYS_V1, "receipt_head")
+HEAD_KEYS_V1 = ("fingerprint", "size", "root", "timestamp", "signature", "signing_key")
+HEAD_KEYS = (*HEAD_KEYS_V1, "previous")
 COMMITTEE_KEYS = ("ceremony", "announcements", "bls", "commitments", "encrypted_shares", "complaints",
                   "disqualified", "joint_key")
 DECRYPTION_KEYS = ("trustee_index", "shares", "result_signature")
@@ -204,13 +208,14 @@ def check_shape(obj: object) -> dict[str, Any]:
     if rec["committee"] is not None:
         _keys(rec["committee"], COMMITTEE_KEYS, "committee")
     _type(rec["board"], list, "board", "a list of entries")
+    entry_keys, head_keys = (BOARD_ENTRY_KEYS, HEAD_KEYS) if version == 2 else (BOARD_ENTRY_KEYS_V1, HEAD_KEYS_V1)
     for i, entry in enumerate(rec["board"]):
-        _keys(entry, BOARD_ENTRY_KEYS, f"board[{i}]")
+        _keys(entry, entry_keys, f"board[{i}]")
         _type(entry["leaf_index"], int, f"board[{i}].leaf_index", "an integer")
         _type(entry["payload"], dict, f"board[{i}].payload", "an object")
     _type(rec["tree_heads"], list, "tree_heads", "a list of heads")
     for i, head in enumerate(rec["tree_heads"]):
-        _keys(head, HEAD_KEYS, f"tree_heads[{i}]")
+        _keys(head, head_keys, f"tree_heads[{i}]")
     for key in ("tally", "result", "certificate", "outcome"):
         if rec[key] is not None:
             _type(rec[key], dict, key, "an object or null")
@@ -266,7 +271,8 @@ def receipt_of(rec: Mapping[str, Any], entry: Mapping[str, Any]) -> record.Recei
     return record.Receipt(election_id=rec["election_id"], fingerprint=rec["fingerprint"],
                           leaf_index=entry["leaf_index"], kind=entry["kind"], tracking_code=entry["tracking_code"],
                           cast_at=entry["cast_at"], leaf_hash=entry["leaf_hash"],
-                          server_public_key=rec["keys"]["receipt_public_key"], signature=entry["receipt_signature"])
+                          server_public_key=rec["keys"]["receipt_public_key"], signature=entry["receipt_signature"],
+                          head=entry.get("receipt_head"))
 
 
 def board_leaves(rec: Mapping[str, Any]) -> list[tally_mod.BoardLeaf]:
@@ -380,18 +386,24 @@ def build_record(*, election_id: int, manifest: Mapping[str, Any], state: str, e
         _fail("the roll does not match the manifest's roll hash and size")
     if secrecy == "open" and committee is not None:
         _fail("an open election has no trustee committee")
+    version = 2 if manifest.get("format") == record.MANIFEST_FORMAT else 1
+    entry_keys, head_keys = (BOARD_ENTRY_KEYS, HEAD_KEYS) if version == 2 else (BOARD_ENTRY_KEYS_V1, HEAD_KEYS_V1)
     entries = []
     for i, entry in enumerate(board):
         if entry["leaf_index"] != i:
             _fail(f"board entry {i} has leaf index {entry['leaf_index']} (entries must be in leaf order)")
-        item = {key: entry[key] for key in BOARD_ENTRY_KEYS}
+        if version == 2 and entry.get("receipt_head") is None:
+            _fail(f"board entry {i} has no receipt head (a v2 election's receipts name the latest head)")
+        item = {key: entry[key] for key in entry_keys}
         if uncompressed_points:
             try:
                 item["payload"] = uncompressed_payload(secrecy, entry["kind"], entry["payload"])
             except CryptoError as exc:
                 _fail(f"the ballot at leaf {i} cannot be read: {exc}")
         entries.append(item)
-    heads = [{key: head[key] for key in HEAD_KEYS} for head in tree_heads]
+    if version == 2 and any(head.get("previous") is None for head in tree_heads):
+        _fail("a v2 election's tree heads must be chained (a head has no previous)")
+    heads = [{key: head[key] for key in head_keys} for head in tree_heads]
     if [h["size"] for h in heads] != sorted(h["size"] for h in heads):
         _fail("tree heads must be in size order")
     if state in ("tallying", "decided") and secrecy == "secret" and tally is None and result is None:
@@ -406,7 +418,6 @@ def build_record(*, election_id: int, manifest: Mapping[str, Any], state: str, e
             _fail(f"the outcome lacks {', '.join(missing)}")
         if result is not None and outcome["record_hash"] != tally_mod.result_hash(result):
             _fail("the outcome's record hash is not the result message's hash")
-    version = 2 if manifest.get("format") == record.MANIFEST_FORMAT else 1
     if version == 2 and constitution is not None and \
             constitution_hash(constitution["snapshot"]) != manifest["rule"]["constitution_snapshot_hash"]:
         _fail("the constitution snapshot does not hash to the manifest rule's constitution_snapshot_hash")

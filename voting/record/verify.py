@@ -33,6 +33,7 @@ from voting.record.verify_board import (
     check_leaves,
     check_receipts,
     check_supersession,
+    receipt_head_problems,
     start_board,
     warm_up,
 )
@@ -125,6 +126,9 @@ def check_receipt(v: Verification, data: object) -> CheckResult:
     elif entry["leaf_hash"] != receipt.leaf_hash or entry["kind"] != receipt.kind \
             or entry["cast_at"] != receipt.cast_at:
         problems.append(f"{where}: the board's leaf {receipt.leaf_index} differs from the receipt's")
+    elif entry.get("receipt_head") != receipt.head:
+        problems.append(f"{where}: the receipt names another tree head than the board's leaf {receipt.leaf_index} "
+                        "records: the server signed two different receipts for this ballot")
     elif entry["kind"] == "audited":
         status = "audited (it never counts)"
     elif entry["superseded_by"] is not None:
@@ -134,11 +138,16 @@ def check_receipt(v: Verification, data: object) -> CheckResult:
         status = "counted" if receipt.leaf_index in counted else "not counted"
         if status == "not counted":
             problems.append(f"{where}: the ballot is the voter's last but is not counted")
+    try:
+        head_problems, head_note = receipt_head_problems(rec, receipt.head, where)
+    except MALFORMED as exc:
+        head_problems, head_note = [f"{where}: the record's heads or leaves cannot be read: {exc}"], ""
+    problems.extend(head_problems)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return CheckResult(RECEIPT_CHECK, FAIL, problems[0] + more, problems)
     return CheckResult(RECEIPT_CHECK, PASS, f"leaf {receipt.leaf_index} is on the board, signature verifies: "
-                                            f"{status}", counts={"leaf_index": receipt.leaf_index})
+                                            f"{status}; {head_note}", counts={"leaf_index": receipt.leaf_index})
 
 
 # ---------------------------------------------------------------- output

@@ -198,7 +198,7 @@ def check_chunk(entries: Sequence[Mapping[str, Any]]) -> PassResult:
             message = record.receipt_message(
                 election_id=ctx.election_id, fingerprint=ctx.fingerprint, leaf_index=i, kind=kind,
                 tracking_code=entry["tracking_code"], cast_at=entry["cast_at"], leaf_hash=entry["leaf_hash"],
-                server_public_key=ctx.receipt_key)
+                server_public_key=ctx.receipt_key, head=entry.get("receipt_head"))
             receipts.append((str(i), receipt_terms(bytes.fromhex(ctx.receipt_key), message,
                                                    entry["receipt_signature"])))
         except (ValueError, CryptoError) as exc:

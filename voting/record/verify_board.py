@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from voting.crypto import bls, bls_batch
-from voting.crypto.merkle import SignedTreeHead, node_hash
+from voting.crypto.merkle import NO_PREVIOUS, MerkleLog, SignedTreeHead, node_hash, verify_consistency
 from voting.record import canonical as record
 from voting.record import document as er
 from voting.record import tally
@@ -127,16 +127,68 @@ def _roots(leaf_hashes: list[bytes], sizes: set[int]) -> dict[int, bytes]:
 
 
 def _head_fields(data: dict[str, Any]) -> SignedTreeHead:
-    """A head's fields, parsed; its signature is decoded and validated once, by the batch."""
-    return SignedTreeHead.from_json({**{k: data[k] for k in ("fingerprint", "size", "root", "timestamp")},
-                                     "signature": _UNPARSED_SIGNATURE})
+    """A head's fields, parsed (``previous`` only where the record has it: v2); its signature is
+    decoded and validated once, by the batch."""
+    keys = ("fingerprint", "size", "root", "timestamp", "previous") if "previous" in data else \
+        ("fingerprint", "size", "root", "timestamp")
+    return SignedTreeHead.from_json({**{k: data[k] for k in keys}, "signature": _UNPARSED_SIGNATURE})
 
 
 def _signed_item(head: SignedTreeHead, data: dict[str, Any]) -> tuple[bytes, str] | None:
     """(signed message, signature hex) for the batch, or None if the signature is not hex of the size."""
     if not isinstance(data["signature"], str) or not _SIGNATURE_HEX.fullmatch(data["signature"]):
         return None
-    return SignedTreeHead.signed_message(head.fingerprint, head.size, head.root, head.timestamp), data["signature"]
+    return head.message(), data["signature"]
+
+
+def head_hashes(heads: list[dict[str, Any]]) -> list[str | None]:
+    """Each head's hash (hex; ``SignedTreeHead.head_hash``), None where the head cannot be parsed."""
+    out: list[str | None] = []
+    for data in heads:
+        try:
+            out.append(_head_fields(data).head_hash().hex())
+        except MALFORMED:
+            out.append(None)
+    return out
+
+
+def receipt_heads_allowed(sizes: list[int], hashes: list[str | None], leaf_index: int) -> set[str]:
+    """The head hashes a receipt for leaf ``leaf_index`` may name: the latest head signed before the
+    ballot (the last of size <= leaf_index) or the head its cast signed (size leaf_index + 1)."""
+    allowed: set[str] = set()
+    before = [h for size, h in zip(sizes, hashes, strict=True) if size <= leaf_index and h is not None]
+    if before:
+        allowed.add(before[-1])
+    allowed.update(h for size, h in zip(sizes, hashes, strict=True) if size == leaf_index + 1 and h is not None)
+    return allowed
+
+
+def _chain_problems(heads: list[dict[str, Any]], board: list[dict[str, Any]]) -> list[str]:
+    """v2: the heads form one chain from the creation head (size 0, previous all zeros), each naming
+    the hash of the one before, and each receipt names the latest head at its cast."""
+    problems: list[str] = []
+    hashes = head_hashes(heads)
+    for n, data in enumerate(heads):
+        where = f"head {n} (size {data['size']})"
+        if n == 0:
+            if data["size"] != 0 or data["previous"] != NO_PREVIOUS.hex():
+                problems.append(f"{where}: the chain does not start at the creation head (size 0, previous all "
+                                "zeros): heads were removed from its start")
+        elif hashes[n - 1] is not None and data["previous"] != hashes[n - 1]:
+            problems.append(f"{where}: previous is not the hash of head {n - 1}: a head was removed, inserted "
+                            "or reordered here (the chain is broken)")
+    sizes = [h["size"] for h in heads]
+    known = {h for h in hashes if h is not None}
+    for entry in board:
+        i, named = entry["leaf_index"], entry["receipt_head"]
+        if not isinstance(i, int):
+            continue
+        if named not in known:
+            problems.append(f"leaf {i}: its receipt names a tree head that is not in the chain ({str(named)[:16]}…): "
+                            "the voter was shown a head the record omits")
+        elif named not in receipt_heads_allowed(sizes, hashes, i):
+            problems.append(f"leaf {i}: its receipt names a head other than the latest one when it was cast")
+    return problems
 
 
 def warm_up(v: Verification) -> None:
@@ -192,6 +244,8 @@ def check_heads(v: Verification) -> tuple[str, dict[str, int]]:
         else:
             problems.append(f"{where}: the signature is not {bls.SIGNATURE_SIZE} bytes of lowercase hex")
         previous = head
+    if er.record_version(v.rec) == 2:
+        problems.extend(_chain_problems(heads, board))
     public_hex = public.to_hex()
     for (where, _), error in zip(signed, _heads_verify(public_hex, [item for _, item in signed], v.workers),
                                  strict=True):
@@ -203,8 +257,38 @@ def check_heads(v: Verification) -> tuple[str, dict[str, int]]:
         problems.append(f"the last head covers {heads[-1]['size']} leaves, the closed board has {len(board)}")
     _raise(problems)
     sizes = [h["size"] for h in heads]
-    return (f"{len(heads)} heads, sizes {sizes[0]}..{sizes[-1]}, signatures verify (BLS, batch)",
+    chained = ", chained from the creation head, every receipt names the latest head at its cast" \
+        if er.record_version(v.rec) == 2 else " (version 1: not chained)"
+    return (f"{len(heads)} heads, sizes {sizes[0]}..{sizes[-1]}, signatures verify (BLS, batch){chained}",
             {"heads": len(heads)})
+
+
+def receipt_head_problems(rec: dict[str, Any], head: str | None, where: str) -> tuple[list[str], str]:
+    """For ``dataguild-verify --receipt`` on a v2 record: is the head a receipt names (``head``, its
+    hash) in the record's chain, and does the final head extend it (RFC 9162 consistency proof, built
+    from the record's leaves and verified against both roots)? (problems, what passed)."""
+    if er.record_version(rec) == 1:
+        return [], "a version-1 record: receipts name no head"
+    if head is None:
+        return [f"{where}: a version-1 receipt (it names no tree head) for a version-2 election, whose server "
+                "signs the latest head into every receipt: this receipt was not issued as the record says"], ""
+    heads = rec["tree_heads"]
+    hashes = head_hashes(heads)
+    if head not in hashes:
+        return [f"{where}: the tree head this receipt names ({head[:16]}…) is not in the record's chain of heads: "
+                "the server showed you a board that the record does not contain (a fork, or an omitted head). "
+                "Keep the receipt: its signature is the server's own evidence"], ""
+    shown, final = heads[hashes.index(head)], heads[-1]
+    log = MerkleLog()
+    for entry in rec["board"][:final["size"]]:
+        log.append_hash(bytes.fromhex(entry["leaf_hash"]))
+    try:
+        verify_consistency(shown["size"], final["size"], bytes.fromhex(shown["root"]), bytes.fromhex(final["root"]),
+                           log.consistency_proof(shown["size"], final["size"]))
+    except MALFORMED as exc:
+        return [f"{where}: the final head does not extend the head this receipt names: {exc}"], ""
+    return [], (f"its head (size {shown['size']}) is in the chain and the final head (size {final['size']}) is "
+                "consistent with it (RFC 9162)")
 
 
 def check_supersession(v: Verification) -> tuple[str, dict[str, int]]:

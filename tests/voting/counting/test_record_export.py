@@ -63,7 +63,8 @@ def _check_common(rec: dict, election: Election) -> None:
         assert head["signing_key"] == rec["keys"]["board_public_key"]
         assert log.root(head["size"]).hex() == head["root"]
         message = SignedTreeHead.signed_message(bytes.fromhex(rec["fingerprint"]), head["size"],
-                                                bytes.fromhex(head["root"]), head["timestamp"])
+                                                bytes.fromhex(head["root"]), head["timestamp"],
+                                                bytes.fromhex(head["previous"]))
         bls.verify(board_key, message, bls.BlsSignature.from_hex(head["signature"]))
 
 

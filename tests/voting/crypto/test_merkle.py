@@ -275,10 +275,33 @@ def test_documented_signed_tree_head_vector() -> None:
         "030000000103"
         "0100000020e2ecce54bccb1c6982763668d50ea896f91bb01446b31c53ec2329d49df0db0d"
         "0300000006018bcfe56800")
-    sth = merkle.SignedTreeHead.of_log(key, fingerprint, log, 1_700_000_000_000)
+    sth = merkle.SignedTreeHead.of_log(key, fingerprint, log, 1_700_000_000_000, previous=None)
     assert sth.signature.to_hex() == (
         "96c7bdac6b5cdfe3fd8050f45fb8c3652b076766fa3e55bb1056c653e73ab0e3a1a8cfcec3c36167412427ae1e92914f"
         "0e62b7d37229de11cf1b322d41ec1dd91da16c8e2c5d00ee256b41fd88bae77adc5d2d379ff448a7ee0b41f3ec7173cd")
+
+
+def test_documented_chained_tree_head_vector() -> None:
+    """docs/crypto-trustees.md "Chained heads": a creation head (size 0) and the head after it, which
+    names the creation head's hash; both hashes and the second signature are fixed."""
+    key = bls.keygen(b"\x42" * 32)
+    fingerprint = hashlib.sha256(b"dataguild test vector election").digest()
+    first = merkle.SignedTreeHead.create(key, fingerprint, 0, merkle.EMPTY_ROOT, 1_699_999_000_000)
+    assert first.previous == merkle.NO_PREVIOUS
+    assert first.message().startswith(merkle.STH_CONTEXT_V2 + bytes.fromhex("0200000006") + b"sth-v2")
+    assert first.head_hash().hex() == "94233aa1eac074f7e6c23117e0d8623c5356119932e155e0edc6d905e6a7fe2c"
+    log = merkle.MerkleLog([b"ballot-0", b"ballot-1", b"ballot-2"])
+    sth = merkle.SignedTreeHead.of_log(key, fingerprint, log, 1_700_000_000_000, first.head_hash())
+    assert sth.message().hex().endswith("0100000020" + first.head_hash().hex())
+    assert sth.head_hash().hex() == "9cf628195370c2fd34e3d8ab74a30a247f3ce9e47ab170b5cf84f17d63e510a6"
+    assert sth.signature.to_hex() == (
+        "96fe42dfee3a9053dc0979bc4dbce5d2df68439178c74b6cd8554517d9847905bf6d0631a93686da915dc3831630855104"
+        "465625f2615ef2f5182dc625ec7336dff9f8f7d0a9b2f93e0037e116de0fc80f20a1475dd8a7ae572307867695e183")
+    sth.verify(key.public_key())
+    assert merkle.SignedTreeHead.from_json(sth.to_json()) == sth
+    unchained = merkle.SignedTreeHead.from_json({k: v for k, v in sth.to_json().items() if k != "previous"})
+    with pytest.raises(InvalidSignature):
+        unchained.verify(key.public_key())  # dropping previous changes the message: the signature no longer fits
 
 
 def test_observer_checks_consecutive_heads() -> None:

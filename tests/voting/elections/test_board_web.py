@@ -171,7 +171,9 @@ def test_heads_json_heads_verify_and_are_consistent(client, db_session) -> None:
     public = bls.BlsPublicKey.from_hex(data["board_public_key"])
     assert data["board_public_key"] == setup.election.manifest["board_public_key"]
     heads = [merkle.SignedTreeHead.from_json({k: h[k] for k in ("fingerprint", "size", "root", "timestamp",
-                                                                 "signature")}) for h in data["heads"]]
+                                                                 "previous", "signature")}) for h in data["heads"]]
+    assert heads[0].previous == merkle.NO_PREVIOUS
+    assert [h.previous for h in heads[1:]] == [h.head_hash() for h in heads[:-1]]  # one chain
     for previous, (current, raw) in zip(heads, list(zip(heads, data["heads"], strict=True))[1:], strict=False):
         merkle.verify_head_consistency(previous, current, [bytes.fromhex(p) for p in raw["consistency_from_previous"]],
                                        public)
@@ -212,7 +214,7 @@ def test_check_page_pasted_and_uploaded_receipts(client, db_session) -> None:
     html = pasted.data.decode()
     assert pasted.status_code == 200
     assert "Every check passed." in html
-    assert html.count("✓ Passed") == 7
+    assert html.count("✓ Passed") == 8
     assert "In the signed board" in html
     assert "it is the one that counts" in html
     assert_unique_ids(html)
@@ -302,7 +304,7 @@ def test_an_observer_checks_the_whole_board_from_the_public_json(client, db_sess
         receipt = record.Receipt(election_id=eid, fingerprint=fingerprint, leaf_index=item["leaf_index"],
                                  kind=item["kind"], tracking_code=item["tracking_code"], cast_at=item["cast_at"],
                                  leaf_hash=leaf_hash, server_public_key=manifest["receipt_public_key"],
-                                 signature=item["receipt_signature"])
+                                 signature=item["receipt_signature"], head=item["receipt_head"])
         record.verify_receipt(receipt, manifest["receipt_public_key"])
         if item["kind"] == "cast":
             latest_cast[item["alias"]] = item["leaf_index"]
@@ -313,5 +315,5 @@ def test_an_observer_checks_the_whole_board_from_the_public_json(client, db_sess
     assert final["size"] == len(entries)
     assert final["root"] == log.root().hex()
     sth = merkle.SignedTreeHead.from_json({k: final[k] for k in ("fingerprint", "size", "root", "timestamp",
-                                                                 "signature")})
+                                                                 "previous", "signature")})
     sth.verify(bls.BlsPublicKey.from_hex(manifest["board_public_key"]))

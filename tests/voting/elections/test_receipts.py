@@ -28,7 +28,7 @@ def statuses(result: receipts.ReceiptCheck) -> dict[str, str]:
 
 
 ALL_PASS = {"election": PASS, "signature": PASS, "on_board": PASS, "position": PASS, "leaf_hash": PASS,
-            "inclusion": PASS, "head_signature": PASS}
+            "inclusion": PASS, "head_signature": PASS, "head_chain": PASS}
 
 
 def test_a_fresh_receipt_passes_every_check(db_session) -> None:

@@ -37,7 +37,7 @@ def leaf_fields(**changes: object) -> dict[str, object]:
 def make_receipt(**changes: object) -> Receipt:
     fields = {"election_id": 7, "fingerprint": FP, "leaf_index": 3, "kind": "cast", "tracking_code": TC,
               "cast_at": "2026-03-01T12:00:00Z", "leaf_hash": "ef" * 32, "server_public_key": SERVER_PUBLIC,
-              **changes}
+              "head": "a1" * 32, **changes}
     return record.sign_receipt_fields(sign, **fields)
 
 
@@ -117,6 +117,19 @@ def test_receipt_signature_verifies_and_round_trips_through_json() -> None:
     assert len(receipt.message()) == 32
 
 
+def test_a_version_1_receipt_still_reads_and_verifies() -> None:
+    receipt = make_receipt(head=None)
+    data = receipt.to_json()
+    assert data["format"] == record.RECEIPT_FORMAT_V1
+    assert "head" not in data
+    assert Receipt.from_json(data) == receipt
+    record.verify_receipt(receipt, SERVER_PUBLIC)
+    with pytest.raises(InvalidEncoding, match="lacks head"):
+        Receipt.from_json({**data, "format": record.RECEIPT_FORMAT})
+    with pytest.raises(InvalidEncoding, match="unknown head"):
+        Receipt.from_json({**make_receipt().to_json(), "format": record.RECEIPT_FORMAT_V1})
+
+
 def test_receipt_verifies_with_another_bip340_library() -> None:
     coincurve = pytest.importorskip("coincurve")
     receipt = make_receipt()
@@ -128,6 +141,7 @@ def test_receipt_verifies_with_another_bip340_library() -> None:
 @pytest.mark.parametrize("change", [
     {"election_id": 8}, {"fingerprint": "00" * 32}, {"leaf_index": 2}, {"kind": "audited"},
     {"tracking_code": "00" * 32}, {"cast_at": "2026-03-01T12:00:01Z"}, {"leaf_hash": "00" * 32},
+    {"head": "00" * 32}, {"head": None},
 ])
 def test_tampering_with_any_receipt_field_breaks_the_signature(change: dict[str, object]) -> None:
     tampered = replace(make_receipt(), **change)
@@ -200,26 +214,30 @@ def _doc_example() -> dict[str, str]:
                                   "ballot_ref": payload["ballot_ref"], "choices": payload["choices"]})
     leaf = {"fingerprint": fingerprint, "leaf_index": 0, "kind": "cast", "alias": aliases[0],
             "tracking_code": tracking, "cast_at": "2026-03-02T10:15:30Z", "payload": payload}
+    created = int(datetime(2026, 3, 1, 9, 0, tzinfo=UTC).timestamp() * 1000)
+    creation = merkle.SignedTreeHead.create(bls_secret, bytes.fromhex(fingerprint), 0, merkle.EMPTY_ROOT, created)
+    timestamp = int(datetime(2026, 3, 2, 10, 15, 30, tzinfo=UTC).timestamp() * 1000)
+    root = merkle.MerkleLog([record.leaf_bytes(**leaf)]).root()
+    head = merkle.SignedTreeHead.create(bls_secret, bytes.fromhex(fingerprint), 1, root, timestamp,
+                                        creation.head_hash())
+    head.verify(bls.BlsPublicKey.from_hex(manifest["board_public_key"]))
     fields = {"election_id": 1, "fingerprint": fingerprint, "leaf_index": 0, "kind": "cast",
               "tracking_code": tracking, "cast_at": "2026-03-02T10:15:30Z", "leaf_hash": record.leaf_hash_hex(**leaf),
-              "server_public_key": bip340.pubkey_from_secret(bip_secret).hex()}
+              "server_public_key": bip340.pubkey_from_secret(bip_secret).hex(), "head": head.head_hash().hex()}
     receipt = record.sign_receipt_fields(lambda m: bip340.sign(bip_secret, m, aux_rand=bytes(32)).hex(), **fields)
     record.verify_receipt(receipt, manifest["receipt_public_key"])
-    timestamp = int(datetime(2026, 3, 2, 10, 16, tzinfo=UTC).timestamp() * 1000)
-    root = merkle.MerkleLog([record.leaf_bytes(**leaf)]).root()
-    head = merkle.SignedTreeHead.create(bls_secret, bytes.fromhex(fingerprint), 1, root, timestamp)
-    head.verify(bls.BlsPublicKey.from_hex(manifest["board_public_key"]))
     unsigned = {k: v for k, v in receipt.to_json().items() if k != "signature"}
     return {
         "manifest": json.dumps(manifest, indent=2), "manifest bytes": record.canonical_bytes(manifest).decode(),
         "fingerprint": f"Fingerprint: `{fingerprint}`", "roll hash": record.roll_hash(aliases),
         "payload hash": record.sha256_hex(payload), "tracking code": tracking,
         "leaf bytes": record.leaf_bytes(**leaf).decode(), "leaf hash": f"`{record.leaf_hash_hex(**leaf)}`",
+        "creation timestamp": f"`{created}`", "creation head": json.dumps(creation.to_json(), indent=2),
+        "creation hash": f"`{creation.head_hash().hex()}`",
+        "timestamp": f"`{timestamp}`", "head message": head.message().hex(),
+        "head": json.dumps(head.to_json(), indent=2), "head hash": f"`{head.head_hash().hex()}`",
         "unsigned receipt": record.canonical_bytes(unsigned).decode(),
         "receipt message": f"`{receipt.message().hex()}`", "receipt": json.dumps(receipt.to_json(), indent=2),
-        "timestamp": f"`{timestamp}`",
-        "head message": merkle.SignedTreeHead.signed_message(bytes.fromhex(fingerprint), 1, root, timestamp).hex(),
-        "head": json.dumps(head.to_json(), indent=2),
     }
 
 

@@ -6,8 +6,9 @@ where it quotes them) when a format changes on purpose."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from tests.voting.record_vectors import VECTORS, worked
+from tests.voting.record_vectors import VECTORS, selected_values, worked
 from voting.crypto import bls
 from voting.crypto.ballot import EncryptedBallot, check_audited_ballot, verify_ballot
 from voting.crypto.elgamal import ElectionKey
@@ -31,6 +32,13 @@ def test_the_worked_hashes_recompute_from_the_record():
     assert worked(rec) == expected
 
 
+def test_the_spec_quotes_the_committed_vectors():
+    """docs/record-spec.md §8 "Selected values" are the committed vectors' (regenerating changes both)."""
+    expected = json.loads((VECTORS / "expected.json").read_bytes())
+    spec = (Path(__file__).resolve().parents[3] / "docs" / "record-spec.md").read_text(encoding="utf-8")
+    assert selected_values(expected) in spec
+
+
 def test_the_vector_record_is_the_promised_election():
     rec = _record()
     assert rec["state"] == "decided"
@@ -49,7 +57,8 @@ def test_every_signature_and_proof_in_the_vectors_verifies():
         record.verify_receipt(er.receipt_of(rec, entry), rec["keys"]["receipt_public_key"])
     board_key = bls.BlsPublicKey.from_hex(rec["keys"]["board_public_key"])
     for head in rec["tree_heads"]:
-        SignedTreeHead.from_json({k: head[k] for k in ("fingerprint", "size", "root", "timestamp", "signature")}
+        SignedTreeHead.from_json({k: head[k] for k in ("fingerprint", "size", "root", "timestamp", "previous",
+                                                        "signature")}
                                  ).verify(board_key)
     specs = tally.specs_of(rec["manifest"])
     key = ElectionKey(Point.from_hex(rec["manifest"]["election_key"]))

@@ -157,7 +157,14 @@ def test_a_version_2_record_cannot_pass_as_version_1(records, tmp_path):
     rec["format"] = er.RECORD_FORMAT_V1
     del rec["constitution"]
     code, out = run_verify(rec, tmp_path)
-    assert code == 2  # unreadable as v1: its outcome rule has v2's keys
+    assert code == 2  # unreadable as v1: its board entries name receipt heads
+    assert "board[0] has unknown receipt_head" in out["error"]
+    for entry in rec["board"]:
+        del entry["receipt_head"]
+    for head in rec["tree_heads"]:
+        del head["previous"]
+    code, out = run_verify(rec, tmp_path)
+    assert code == 2  # still unreadable as v1: its outcome rule has v2's keys
     assert "outcome.rule has unknown abstentions, ties" in out["error"]
     rec["outcome"]["rule"] = {k: rec["outcome"]["rule"][k] for k in er.RULE_KEYS_V1}
     _fails(rec, tmp_path, "manifest", "which a dataguild-election-record-v1 record holds")
