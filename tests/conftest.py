@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -262,6 +263,18 @@ CHROMIUM = Path(os.environ.get("DATAGUILD_TEST_CHROMIUM", "/usr/bin/chromium")) 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 REQUIRE_BROWSER = os.environ.get("DATAGUILD_TEST_REQUIRE_BROWSER") == "1"
+
+
+def node_or_skip(what: str) -> str:
+    """The path of ``node`` (Node.js 20+, which the JavaScript cryptography tests run under); skips the tests
+    without it, or fails them when ``DATAGUILD_TEST_REQUIRE_BROWSER=1`` (CI) asks for every browser test."""
+    found = shutil.which("node")
+    if found is None:
+        if REQUIRE_BROWSER:
+            pytest.fail(f"DATAGUILD_TEST_REQUIRE_BROWSER=1 but `node` is not on PATH: install Node.js 20+ to run "
+                        f"the tests of {what}.")
+        pytest.skip(f"node is not installed ({what} is tested with Node.js)")
+    return found
 
 
 def browser_missing() -> str | None:

@@ -9,6 +9,7 @@ import click
 
 from voting.counting.cli import count_command
 from voting.counting.record_cli import record_cli
+from voting.elections.vote_cli import vote_command
 from voting.trustees.cli import trustee_cli
 
-COMMANDS: tuple[click.Command, ...] = (count_command, record_cli, trustee_cli)
+COMMANDS: tuple[click.Command, ...] = (count_command, record_cli, trustee_cli, vote_command)

@@ -98,12 +98,13 @@ def ballot_pages(contexts: Any) -> dict[str, str]:
     page = contexts("member").new_page()
     page.goto("/elections/3/ballot")
     page.get_by_role("radio", name=re.compile("^Abstain")).check()
-    page.get_by_role("button", name="Audit this ballot instead").click()
-    expect(page).to_have_url(re.compile("/audited/"))
-    audited = page.url
-    page.goto("/elections/3/ballot")
-    page.get_by_role("radio", name=re.compile("^Yes")).check()
-    page.get_by_role("button", name="Cast my ballot").click()
+    page.get_by_role("button", name="Encrypt my ballot").click()
+    expect(page.locator("#ballot-sealed")).to_be_visible()
+    assert_accessible(page, "an encrypted ballot asking cast or audit")
+    page.get_by_role("button", name="Audit it instead").click()
+    audited = page.get_by_role("link", name="See the audited ballot").get_attribute("href") or ""
+    assert_accessible(page, "a ballot after an audit")
+    page.get_by_role("button", name="Cast this ballot").click()
     expect(page).to_have_url(re.compile("/receipts/"))
     receipt = page.url
     page.goto("/proposals/4")

@@ -22,6 +22,7 @@ from tests.browser.conftest import Site, assert_accessible, demo_email, expect, 
 #: closed secret vote on "Let non-profits analyse the working-conditions survey" waiting for the trustees.
 OPEN_SECRET_ELECTION = 3
 OPEN_QUADRATIC_ELECTION = 7
+OPEN_ROLL_CALL_ELECTION = 9
 WAITING_ELECTION = 4
 
 
@@ -43,19 +44,60 @@ def move_voting_window_to_the_past(site: Site, election_id: int) -> None:
              t=past, e=election_id)
 
 
+def watch_ballot_posts(page: Any) -> list[dict[str, Any]]:
+    """The JSON bodies the page sends to ballot.json (filled in as the page sends them)."""
+    sent: list[dict[str, Any]] = []
+    page.on("request", lambda request: sent.append(json.loads(request.post_data or "{}"))
+            if request.method == "POST" and "/ballot" in request.url else None)
+    return sent
+
+
+def assert_no_plain_choice(body: dict[str, Any]) -> None:
+    """A cast leaves the browser as an encrypted ballot only: no choices, no values, no randomness."""
+    assert set(body) == {"action", "ballot", "expected_previous"}, body
+    text = json.dumps(body)
+    for word in ('"choices"', '"values"', '"randomness"', '"reveal"'):
+        assert word not in text, word
+
+
+def encrypt_and(page: Any, then: str) -> str:
+    """Press "Encrypt my ballot", read the tracking code, then press ``then`` ("Cast this ballot" or
+    "Audit it instead"); returns the tracking code shown."""
+    page.get_by_role("button", name="Encrypt my ballot").click()
+    sealed = page.locator("#ballot-sealed")
+    expect(sealed).to_be_visible()
+    code = sealed.locator("[data-tracking-code]").text_content() or ""
+    assert len(code) == 64
+    page.get_by_role("button", name=then).click()
+    return code
+
+
 def cast(page: Any, site: Site, election_id: int, choice: str, *, audit_first: bool = False) -> str:
-    """Vote Yes/No/Abstain on a yes/no ballot (optionally auditing a ballot first); returns the receipt's URL."""
+    """Vote Yes/No/Abstain on a secret yes/no ballot, encrypted in the browser (optionally auditing a
+    ballot first); checks that no request carried the choice; returns the receipt's URL."""
     page.goto(f"/elections/{election_id}")
     page.get_by_role("link", name=re.compile(r"^Vote( again)?$")).click()
-    if audit_first:
-        page.get_by_role("radio", name=re.compile(f"^{choice}")).check()
-        page.get_by_role("button", name="Audit this ballot instead").click()
-        expect(page).to_have_url(re.compile("/audited/"))
-        expect(page.locator("main")).to_contain_text(choice)
-        page.goto(f"/elections/{election_id}/ballot")
+    sent = watch_ballot_posts(page)
     page.get_by_role("radio", name=re.compile(f"^{choice}")).check()
-    page.get_by_role("button", name="Cast my ballot").click()
+    if audit_first:
+        audited_code = encrypt_and(page, "Audit it instead")
+        expect(page.locator("#ballot-status")).to_contain_text("Audited")
+        fresh = page.locator("#ballot-sealed [data-tracking-code]").text_content()
+        assert fresh != audited_code  # encrypted afresh after the audit
+        audited_url = page.get_by_role("link", name="See the audited ballot").get_attribute("href")
+        assert audited_url
+        assert audited_code in audited_url
+        page.get_by_role("button", name="Cast this ballot").click()
+    else:
+        encrypt_and(page, "Cast this ballot")
     expect(page).to_have_url(re.compile("/receipts/"))
+    casts = [body for body in sent if body.get("action") == "cast"]
+    assert len(casts) == 1
+    assert_no_plain_choice(casts[0])
+    if audit_first:
+        page.goto(audited_url)
+        expect(page.locator("main")).to_contain_text(choice)
+        page.go_back()
     return page.url
 
 
@@ -253,15 +295,18 @@ def test_journey_4_quadratic_counter_updates_live_and_over_budget_is_refused(sql
     warning = question.locator("[data-over-budget]")
     expect(warning).to_be_visible()
     expect(warning).to_contain_text("Over budget")
-    page.get_by_role("button", name="Cast my ballot").click()
-    expect(page.locator("#ballot-error")).to_contain_text("not cast")  # the server refuses it too
+    sent = watch_ballot_posts(page)
+    page.get_by_role("button", name="Encrypt my ballot").click()
+    expect(page.locator("#ballot-alert")).to_contain_text("not encrypted")  # refused on the device
+    expect(page.locator("#ballot-alert")).to_contain_text("Over budget")
     assert_accessible(page, "a refused quadratic ballot")
-    expect(page).to_have_url(re.compile(r"/ballot$"))
+    assert sent == []  # nothing left the browser
     question = page.locator("[data-quadratic-budget]").first
     question.locator("[data-votes]").nth(1).fill("-1")
     expect(question.locator("[data-credits-spent]")).to_have_text("10")
-    page.get_by_role("button", name="Cast my ballot").click()
+    encrypt_and(page, "Cast this ballot")
     expect(page).to_have_url(re.compile("/receipts/"))
+    assert_no_plain_choice(sent[-1])
 
 
 # ------------------------------------------------------------------ 5: an observer checks

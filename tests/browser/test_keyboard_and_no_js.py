@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import DEMO_PASSWORD, Site, demo_email, expect, sign_in
-from tests.browser.test_journeys import OPEN_QUADRATIC_ELECTION, OPEN_SECRET_ELECTION
+from tests.browser.test_journeys import OPEN_QUADRATIC_ELECTION, OPEN_ROLL_CALL_ELECTION, OPEN_SECRET_ELECTION
 
 MAX_TABS = 250
 
@@ -113,18 +113,21 @@ def test_journey_7_keyboard_only_casting_audit_revote_receipt_and_check(sqlite_s
     tab_to(voter, "a", "Vote now")
     activate(voter, to="/ballot$")
     keyboard_choose(voter, "No")
-    tab_to(voter, "button", "Audit this ballot instead")
-    activate(voter, to="/audited/")
-    voter.goto(f"/elections/{OPEN_SECRET_ELECTION}")
-    tab_to(voter, "a", "Vote")
-    activate(voter, to="/ballot$")
-    keyboard_choose(voter, "No")
-    tab_to(voter, "button", "Cast my ballot")
+    tab_to(voter, "button", "Encrypt my ballot")
+    activate(voter)
+    expect(voter.locator("#ballot-sealed")).to_be_visible()
+    tab_to(voter, "button", "Audit it instead")
+    activate(voter)
+    expect(voter.locator("#ballot-status")).to_contain_text("Audited")
+    tab_to(voter, "button", "Cast this ballot")
     activate(voter, to="/receipts/")
     tab_to(voter, "a", "Change your vote")
     activate(voter, to="/ballot$")
     keyboard_choose(voter, "Yes")
-    tab_to(voter, "button", "Cast my ballot")
+    tab_to(voter, "button", "Encrypt my ballot")
+    activate(voter)
+    expect(voter.locator("#ballot-sealed")).to_be_visible()
+    tab_to(voter, "button", "Cast this ballot")
     activate(voter, to="/receipts/")
     tab_to(voter, "a", "Download receipt (JSON)")
     with voter.expect_download() as download_info:
@@ -158,14 +161,21 @@ def test_journey_7_keyboard_only_casting_audit_revote_receipt_and_check(sqlite_s
     assert record
 
 
-def test_casting_and_receipt_check_work_without_javascript(sqlite_site: Site, new_page: Any, tmp_path: Path) -> None:
+def test_without_javascript_a_secret_ballot_explains_the_command_line_and_an_open_one_is_cast(
+        sqlite_site: Site, new_page: Any, tmp_path: Path) -> None:
     voter = new_page(sqlite_site, javascript=False)
     sign_in(voter, demo_email("paula"))
     voter.goto(f"/elections/{OPEN_SECRET_ELECTION}/ballot")
+    missing = voter.locator("[data-js-missing]")
+    expect(missing).to_be_visible()
+    expect(missing).to_contain_text("This secret ballot needs JavaScript")
+    expect(missing).to_contain_text("dataguild vote")
     voter.get_by_role("radio", name=re.compile("^Yes")).check()
-    voter.get_by_role("button", name="Audit this ballot instead").click()
-    expect(voter).to_have_url(re.compile("/audited/"))
-    voter.goto(f"/elections/{OPEN_SECRET_ELECTION}/ballot")
+    voter.get_by_role("button", name="Encrypt my ballot").click()  # the form itself carries no choice
+    expect(voter.locator("#ballot-error")).to_contain_text("encrypted on your own device")
+
+    # An open roll call needs no JavaScript: its choices are public anyway.
+    voter.goto(f"/elections/{OPEN_ROLL_CALL_ELECTION}/ballot")
     voter.get_by_role("radio", name=re.compile("^Yes")).check()
     voter.get_by_role("button", name="Cast my ballot").click()
     expect(voter).to_have_url(re.compile("/receipts/"))
@@ -174,26 +184,12 @@ def test_casting_and_receipt_check_work_without_javascript(sqlite_site: Site, ne
     receipt = tmp_path / "receipt.json"
     download_info.value.save_as(receipt)
 
-    # Quadratic without the live counter: "Check my ballot" asks the server for the same numbers.
-    voter.goto(f"/elections/{OPEN_QUADRATIC_ELECTION}/ballot")
-    voter.locator("[data-votes]").nth(0).fill("3")
-    voter.get_by_role("button", name="Check my ballot").click()
-    expect(voter.locator("[data-credits-spent]").first).to_have_text("9")
-    budget = int(voter.locator("[data-quadratic-budget]").first.get_attribute("data-quadratic-budget") or "0")
-    too_many = next(n for n in range(1, 100) if 9 + n * n > budget)
-    voter.locator("[data-votes]").nth(1).fill(str(too_many))
-    voter.get_by_role("button", name="Cast my ballot").click()
-    expect(voter.locator("#ballot-error")).to_contain_text("not cast")
-    voter.locator("[data-votes]").nth(1).fill("1")
-    voter.get_by_role("button", name="Cast my ballot").click()
-    expect(voter).to_have_url(re.compile("/receipts/"))
-
     observer = new_page(sqlite_site, javascript=False)
     observer.goto("/receipts/check")
     observer.get_by_label("Receipt (JSON)").fill(receipt.read_text())
     observer.get_by_role("button", name="Check the receipt").click()
     expect(observer.locator("main .alert[role=status]")).to_contain_text("passed")
-    observer.goto(f"/elections/{OPEN_SECRET_ELECTION}/board")
+    observer.goto(f"/elections/{OPEN_ROLL_CALL_ELECTION}/board")
     expect(observer.locator("main")).to_contain_text(json.loads(receipt.read_text())["tracking_code"][:16])
 
 

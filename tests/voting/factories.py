@@ -14,6 +14,7 @@ before voting opened; voting opened ``VOTING_OPENED_AGO`` (2 days) before ``now`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,11 +24,12 @@ from sqlalchemy.orm import Session
 
 from governance.members.models import Member
 from proposals.models import Proposal, ProposalState
+from tests.conftest import csrf_token
 from tests.proposals.factories import make_proposal, new_member, seed_governance
 from voting.crypto.ballot import encrypt_ballot
 from voting.crypto.elgamal import ElectionKey
 from voting.crypto.group import base_mult
-from voting.elections import board
+from voting.elections import board, casting, client
 from voting.elections import services as elections
 from voting.elections.models import BoardEntry, Election, EntryKind, Secrecy
 from voting.record.canonical import Receipt
@@ -103,3 +105,44 @@ def post_ballot(session: Session, election: Election, member: Member, choices: S
     if kind == EntryKind.CAST:
         roll_entry.ballots_cast += 1
     return entry, receipt
+
+
+def cast(session: Session, election: Election, member: Member, choices: Any, *, expected_previous: Any = 0,
+         now: datetime) -> casting.CastResult:
+    """Cast as the member's device does: a secret ballot is encrypted by ``voting.elections.client`` (the
+    Python twin of the ballot page's JavaScript) and only the encrypted ballot reaches the service; an
+    open ballot sends its choices."""
+    if election.secrecy == Secrecy.SECRET:
+        ballot = client.prepare(election.manifest, choices).to_json()
+        return casting.cast_ballot(session, election, member, ballot=ballot, expected_previous=expected_previous,
+                                   now=now)
+    return casting.cast_ballot(session, election, member, choices=choices, expected_previous=expected_previous, now=now)
+
+
+def audit(session: Session, election: Election, member: Member, choices: Any, *,
+          now: datetime) -> casting.AuditResult:
+    """Audit as the member's device does: encrypt, then post the ballot with its randomness revealed."""
+    if election.secrecy != Secrecy.SECRET:  # let the service refuse it, as it refuses any open audit
+        return casting.audit_ballot(session, election, member, ballot={}, reveal={}, now=now)
+    prepared = client.prepare(election.manifest, choices)
+    return casting.audit_ballot(session, election, member, ballot=prepared.to_json(), reveal=prepared.reveal(),
+                                now=now)
+
+
+def device(browser, eid: int, choices, *, action: str = "cast", page=None, expected_previous=None):
+    """What the secret ballot page's script does in the member's browser: fetch the manifest, check it
+    against the fingerprint the page shows, encrypt with the voter's client code (``voting.elections.client``, the
+    Python twin of static/js/ballot/encrypt.js), and post only the encrypted ballot to ballot.json with
+    the page's CSRF token in X-CSRFToken. Returns (response, prepared ballot)."""
+    page = page if page is not None else browser.get(f"/elections/{eid}/ballot")
+    html = page.data.decode()
+    manifest = browser.get(re.search(r'data-manifest-url="([^"]+)"', html).group(1)).get_json()
+    fingerprint = re.search(r'data-fingerprint="([0-9a-f]{64})"', html).group(1)
+    client.check_manifest(manifest, fingerprint)
+    prepared = client.prepare(manifest, choices)
+    if expected_previous is None:
+        expected_previous = int(re.search(r'name="expected_previous"[^>]*value="(\d+)"', html).group(1))
+    body = {"action": action, "ballot": prepared.to_json()}
+    body.update({"reveal": prepared.reveal()} if action == "audit" else {"expected_previous": expected_previous})
+    response = browser.post(f"/elections/{eid}/ballot.json", json=body, headers={"X-CSRFToken": csrf_token(html)})
+    return response, prepared

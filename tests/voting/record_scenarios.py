@@ -16,10 +16,9 @@ from governance.sitecontext import as_utc
 from tests.conftest import make_member
 from tests.voting.committee_helpers import NOW
 from tests.voting.counting_helpers import Trustee, after_close, make_secret_election, ready_committee
-from tests.voting.factories import ElectionSetup, make_election
+from tests.voting.factories import ElectionSetup, audit, cast, make_election
 from voting.counting import services as counting
 from voting.crypto import bls
-from voting.elections import casting
 from voting.elections.models import Election, Secrecy
 from voting.record import tally
 from voting.trustees.client import bls_secret_of
@@ -51,12 +50,12 @@ def cast_votes(session: Session, setup: ElectionSetup) -> dict[str, int]:
         steps.append(("c-audit", c, NO, True))
     steps.append(("c", c, ABSTAIN, False))
     casts: dict[int, int] = {}
-    for name, member, choice, audit in steps:
+    for name, member, choice, audited in steps:
         moment += timedelta(minutes=1)
-        if audit:
-            result = casting.audit_ballot(session, setup.election, member, choices=[choice], now=moment)
+        if audited:
+            result = audit(session, setup.election, member, [choice], now=moment)
         else:
-            result = casting.cast_ballot(session, setup.election, member, choices=[choice],
+            result = cast(session, setup.election, member, [choice],
                                          expected_previous=casts.get(member.id, 0), now=moment)
             casts[member.id] = casts.get(member.id, 0) + 1
         leaves[name] = result.entry.leaf_index

@@ -15,10 +15,10 @@ from governance.sitecontext import as_utc
 from proposals.models import Proposal, ProposalState
 from tests.conftest import make_test_app
 from tests.voting.counting_helpers import make_secret_election
+from tests.voting.factories import cast
 from tests.voting.record_scenarios import decide_secret, open_scenario, secret_scenario
 from voting.counting import record_export
 from voting.counting import services as counting
-from voting.elections import casting
 from voting.elections.services import QUADRATIC, question_specs
 from voting.record.verify import main as verify_main
 
@@ -53,7 +53,7 @@ def build_records(tmp: Path) -> dict[str, Any]:
         votes[1][-1] = 1
         for member, choice in zip(quad.voters[1:3], votes, strict=True):
             moment += timedelta(minutes=1)
-            casting.cast_ballot(session, quad.election, member, choices=[choice], expected_previous=0, now=moment)
+            cast(session, quad.election, member, [choice], expected_previous=0, now=moment)
             session.commit()
         decide_secret(session, quad, scenario.trustees, deciders=(2, 3))
         out["quadratic"] = record_export.election_record(session, quad.election)
@@ -63,7 +63,7 @@ def build_records(tmp: Path) -> dict[str, Any]:
         cancelled = make_secret_election(session, committee, voters=2, now=scenario.setup.now)
         session.commit()
         moment = as_utc(cancelled.election.opens_at) + timedelta(minutes=1)
-        casting.cast_ballot(session, cancelled.election, cancelled.voters[1], choices=[[1, 0, 0]],
+        cast(session, cancelled.election, cancelled.voters[1], [[1, 0, 0]],
                             expected_previous=0, now=moment)
         session.commit()
         proposal = session.get(Proposal, cancelled.proposal.id)

@@ -39,7 +39,7 @@ from voting.committees.models import TrusteeCommittee
 from voting.counting import services as counting
 from voting.crypto.keyfile import TrusteeSecrets, dump_keyfile, generate_trustee
 from voting.demo import content
-from voting.elections import board
+from voting.elections import board, client
 from voting.elections.casting import audit_ballot, cast_ballot
 from voting.elections.models import Election, ElectionState, Secrecy
 from voting.elections.panel import open_election
@@ -125,9 +125,20 @@ def appoint_demo_committee(session: Session, *, members: Mapping[str, Member], n
 
 
 def _cast(session: Session, election: Election, member: Member, choices: list[list[int]], now: datetime) -> None:
+    """Cast as a member's device does: a secret ballot is encrypted by the voter's client code
+    (``voting.elections.client``, the Python twin of the ballot page's JavaScript), never by the server."""
     entry = roll_entry_of(session, election, member)
     assert entry is not None, f"{member.email} is not on the roll of election {election.id}"
-    cast_ballot(session, election, member, choices=choices, expected_previous=entry.ballots_cast, now=now)
+    if election.secrecy == Secrecy.SECRET:
+        cast_ballot(session, election, member, ballot=client.prepare(election.manifest, choices).to_json(),
+                    expected_previous=entry.ballots_cast, now=now)
+    else:
+        cast_ballot(session, election, member, choices=choices, expected_previous=entry.ballots_cast, now=now)
+
+
+def _audit(session: Session, election: Election, member: Member, choices: list[list[int]], now: datetime) -> None:
+    prepared = client.prepare(election.manifest, choices)
+    audit_ballot(session, election, member, ballot=prepared.to_json(), reveal=prepared.reveal(), now=now)
 
 
 def cast_votes(session: Session, election: Election, members: Mapping[str, Member],
@@ -143,7 +154,7 @@ def cast_votes(session: Session, election: Election, members: Mapping[str, Membe
         member = members[vote.voter]
         if vote.audit_first is not None:
             steps.append((when - timedelta(seconds=5), len(steps), lambda at, m=member, c=vote.audit_first:
-                          audit_ballot(session, election, m, choices=[list(c)], now=at)))
+                          _audit(session, election, m, [list(c)], at)))
         steps.append((when, len(steps),
                       lambda at, m=member, c=vote.choices: _cast(session, election, m, [list(c)], at)))
         if vote.then is not None:  # changed their mind later that day

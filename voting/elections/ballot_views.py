@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.routing import BuildError
 
@@ -30,7 +30,15 @@ from proposals.models import Proposal
 from proposals.services import can_view
 from voting import InvalidChoice, NotOnRoll, NotPermitted, StaleBallot, VotingError, WindowClosed
 from voting.elections import board
-from voting.elections.casting import audit_ballot, cast_ballot, check_choices, check_proposal_voting, check_window
+from voting.elections.casting import (
+    PLAIN_CHOICES_REFUSED,
+    PlainChoicesRefused,
+    audit_ballot,
+    cast_ballot,
+    check_choices,
+    check_proposal_voting,
+    check_window,
+)
 from voting.elections.forms import (
     BallotForm,
     BallotQuestion,
@@ -139,6 +147,10 @@ def ballot(election_id: int) -> Response | tuple[str, int]:
         on_roll = roll_entry_of(db_session, election, member) is not None
         return render_ballot(election, proposal, status=200 if on_roll else 403)
     form = BallotForm()
+    if election.secrecy == Secrecy.SECRET:
+        # The form of a secret ballot is never sent with its choices: the page's script encrypts them and
+        # posts the encrypted ballot to ballot.json. A form that arrives here came without the script.
+        return render_ballot(election, proposal, form=form, status=400, error=PLAIN_CHOICES_REFUSED)
     entered = {k: v for k, v in request.form.items() if k.startswith("q")}
     if not form.validate_on_submit():
         return render_ballot(election, proposal, form=form, entered=entered, status=400,
@@ -149,6 +161,9 @@ def ballot(election_id: int) -> Response | tuple[str, int]:
     if errors:
         return render_ballot(election, proposal, form=form, entered=entered, question_errors=errors, status=422,
                              error="Some answers could not be read: " + " ".join(errors.values()))
+    if action == "audit":
+        return render_ballot(election, proposal, form=form, entered=entered, status=422,
+                             error="Only secret ballots can be audited: an open ballot is public already.")
     if action == "check":
         try:
             check_choices(question_specs(election), choices)
@@ -157,25 +172,62 @@ def ballot(election_id: int) -> Response | tuple[str, int]:
                                  error=exc.message, status=422)
         on_roll = roll_entry_of(db_session, election, member) is not None
         return render_ballot(election, proposal, form=form, entered=entered, status=200 if on_roll else 403)
-    now = utcnow()
     try:
-        if action == "audit":
-            audited = audit_ballot(db_session, election, member, choices=choices, now=now)
-        else:
-            result = cast_ballot(db_session, election, member, choices=choices,
-                                 expected_previous=form.expected_count if form.expected_count is not None else -1,
-                                 now=now)
+        result = cast_ballot(db_session, election, member, choices=choices,
+                             expected_previous=form.expected_count if form.expected_count is not None else -1,
+                             now=utcnow())
     except VotingError as exc:
         db_session.rollback()
         return render_ballot(election, proposal, form=form, entered=entered, question_errors=exc.errors,
                              error=exc.message, status=status_of(exc))
     db_session.commit()
-    if action == "audit":
-        return redirect(url_for("ballots.audited", election_id=election.id,
-                                tracking_code=audited.entry.tracking_code))
     flash("Your ballot is cast." + (" It replaces your earlier ballot, which the board now shows as superseded."
                                     if result.replaced is not None else ""), "success")
     return redirect(url_for("ballots.receipt", election_id=election.id, tracking_code=result.entry.tracking_code))
+
+
+@bp.post("/elections/<int:election_id>/ballot.json")
+@login_required
+def encrypted_ballot(election_id: int) -> tuple[Response, int]:
+    """A secret ballot from the voter's device (the ballot page's script, or ``dataguild vote``), with the
+    page's CSRF token in ``X-CSRFToken``: ``{"action": "cast", "ballot", "expected_previous"}`` or
+    ``{"action": "audit", "ballot", "reveal"}``. Answers the signed receipt (and, for an audit, the
+    choices the reveal opens to), or ``{"error"}`` with 400 (plain choices, not JSON), 403, 409 or 422."""
+    election, _proposal = load_election(election_id)
+    member, db_session = signed_in(), session()
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return _json_error(400, "Send the encrypted ballot as a JSON object.")
+    if "choices" in data:
+        return _json_error(400, PLAIN_CHOICES_REFUSED)
+    action = data.get("action", "cast")
+    try:
+        if action == "audit":
+            audited_result = audit_ballot(db_session, election, member, ballot=data.get("ballot"),
+                                          reveal=data.get("reveal"), now=utcnow())
+            entry, receipt = audited_result.entry, audited_result.receipt
+            extra: dict[str, Any] = {"choices": audited_result.choices, "url": url_for(
+                "ballots.audited", election_id=election.id, tracking_code=entry.tracking_code)}
+        elif action == "cast":
+            cast_result = cast_ballot(db_session, election, member, ballot=data.get("ballot"),
+                                      expected_previous=data.get("expected_previous"), now=utcnow())
+            entry, receipt = cast_result.entry, cast_result.receipt
+            extra = {"replaced": cast_result.replaced, "url": url_for(
+                "ballots.receipt", election_id=election.id, tracking_code=entry.tracking_code)}
+        else:
+            return _json_error(400, "The action must be cast or audit.")
+    except VotingError as exc:
+        db_session.rollback()
+        return _json_error(400 if isinstance(exc, PlainChoicesRefused) else status_of(exc), exc.message)
+    db_session.commit()
+    if action == "cast":
+        flash("Your ballot is cast." + (" It replaces your earlier ballot, which the board now shows as "
+                                        "superseded." if extra["replaced"] is not None else ""), "success")
+    return jsonify({"action": action, "receipt": receipt.to_json(), **extra}), 200
+
+
+def _json_error(status: int, message: str) -> tuple[Response, int]:
+    return jsonify({"error": message}), status
 
 
 # ---------------------------------------------------------------- receipts
@@ -253,6 +305,20 @@ def audited(election_id: int, tracking_code: str) -> tuple[str, int]:
                            questions=questions, revealed=revealed,
                            own=_is_voters_own(entry, election, current_member()),
                            reveal_json=json.dumps(reveal, indent=2, sort_keys=True)), 200
+
+
+@bp.get(f"/elections/<int:election_id>/audited/<{TRACKING_CODE}:tracking_code>.json")
+def audited_json(election_id: int, tracking_code: str) -> Response:
+    """Public (the board shows the same): an audited ballot as ``dataguild-verify --audited`` reads it."""
+    election, _ = load_election(election_id)
+    entry = board.entry_by_tracking_code(session(), election, tracking_code)
+    if entry is None or EntryKind(entry.kind) != EntryKind.AUDITED:
+        abort(404, description="This election's board has no such audited ballot.")
+    data = {"manifest": election.manifest, "ballot": entry.payload["ballot"], "reveal": entry.payload["reveal"],
+            "receipt": board.receipt_for_entry(election, entry).to_json()}
+    filename = f"audited-election-{election.id}-{tracking_code[:16]}.json"
+    return Response(json.dumps(data, indent=2, sort_keys=True) + "\n", mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 # ---------------------------------------------------------------- opening the election

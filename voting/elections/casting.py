@@ -3,13 +3,15 @@
 Every check runs before anything is written, in this order: the election is open by the clock, the
 member is on the frozen roll, the ballot was prepared after the member's latest cast (checked under
 the election's row lock, so of two casts sent at the same instant from two sessions exactly one is
-accepted), and the choices fit the questions. Only then is the ballot encrypted (secret elections:
-in this request, with the election key, then verified like any ballot from outside) and appended to
-the board. Of a secret ballot the server keeps only the encrypted ballot with its proofs: the
-choices and the randomness go out of scope with this request and are never logged.
+accepted), and the ballot fits the questions. A **secret** ballot arrives encrypted: the voter's
+device (the ballot page's JavaScript, or ``dataguild vote``; ``voting.elections.client``) encrypted it
+under the manifest's election key with every proof, and the server verifies it like any ballot from
+outside. The server never receives a secret ballot's choices, and refuses them if sent
+(:class:`PlainChoicesRefused`). An **open** roll call sends its choices.
 
-Cast-or-audit: an audited ballot is encrypted the same way, posted with its randomness revealed,
-never counted and does not change the member's count of casts; the member then votes for real.
+Cast-or-audit: the device may instead post the ballot as audited, with its randomness revealed; the
+server checks that the reveal reopens it; never counted, it does not change the member's count of
+casts; the device then encrypts afresh and the member votes for real.
 
 Board payloads (``BoardEntry.payload``, hashed into the leaf):
 
@@ -21,8 +23,6 @@ Board payloads (``BoardEntry.payload``, hashed into the leaf):
 
 from __future__ import annotations
 
-import secrets as secrets_module
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha256
@@ -35,23 +35,23 @@ from governance.audit.chain import utc
 from governance.members.models import Member
 from proposals.models import Proposal, ProposalState
 from voting import InvalidChoice, NotOnRoll, StaleBallot, VotingError, WindowClosed
-from voting.crypto.ballot import (
-    BallotSecrets,
-    ChoiceQuestion,
-    EncryptedBallot,
-    QuadraticQuestion,
-    audit_reveal,
-    check_audited_ballot,
-    encrypt_ballot,
-    verify_ballot,
-)
+from voting.crypto.ballot import EncryptedBallot, check_audited_ballot, verify_ballot
 from voting.crypto.errors import CryptoError
 from voting.elections.board import append_entry, lock_election
+from voting.elections.client import check_choices, new_ballot_ref, plain_int
 from voting.elections.models import BoardEntry, Election, ElectionState, EntryKind, RollEntry, Secrecy
 from voting.elections.services import election_key, election_of, question_specs, roll_entry_of
 from voting.record.canonical import Receipt, canonical_bytes
 
 STALE_MESSAGE = "You voted in another window or tab a moment ago; reload to see your current ballot."
+PLAIN_CHOICES_REFUSED = ("This is a secret ballot: it is encrypted on your own device before it is sent, so the site "
+                        "never receives your choices. Your browser did not encrypt it (JavaScript is off or did "
+                        "not load): turn JavaScript on, or vote with the command-line client `dataguild vote` "
+                        "(docs/ballots.md).")
+
+
+class PlainChoicesRefused(InvalidChoice):
+    """A secret election was sent plain choices: only an encrypted ballot is accepted (HTTP 400)."""
 
 
 @dataclass(frozen=True)
@@ -102,61 +102,7 @@ def check_on_roll(session: Session, election: Election, member: Member) -> RollE
     return entry
 
 
-def _plain_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _check_question(q: int, spec: ChoiceQuestion | QuadraticQuestion, values: object) -> list[int]:
-    field = f"q{q}"
-    if isinstance(values, str) or not isinstance(values, Sequence) or len(values) != len(spec.options) \
-            or not all(_plain_int(v) for v in values):
-        raise InvalidChoice("This ballot does not match the question: one whole number per option is needed.",
-                            {field: "Give one whole number per option."})
-    vals = list(values)
-    if isinstance(spec, ChoiceQuestion):
-        if any(v not in (0, 1) for v in vals):
-            raise InvalidChoice("An option is either chosen or not.", {field: "An option is either chosen or not."})
-        chosen, lo, hi = sum(vals), spec.min_selections, spec.max_selections
-        if not lo <= chosen <= hi:
-            wanted = f"exactly {lo}" if lo == hi else f"between {lo} and {hi}"
-            message = f"Choose {wanted} option{'s' if hi != 1 else ''}; this ballot has {chosen}."
-            if lo == hi == 1:
-                message = "Choose one option." if chosen == 0 else f"Choose only one option; this ballot has {chosen}."
-            raise InvalidChoice(message, {field: message})
-        return vals
-    low, high = spec.vote_range
-    for i, v in enumerate(vals):
-        label = {"for": "For", "against": "Against"}.get(spec.options[i], spec.options[i])
-        if v < 0 and not spec.allow_negative:
-            message = f"Negative votes are not allowed on this ballot (“{label}” has {v})."
-            raise InvalidChoice(message, {field: message})
-        if not low <= v <= high:
-            message = (f"“{label}” has {v} votes, which would cost {v * v} voice credits; one option can have "
-                       f"at most {high} votes with a budget of {spec.budget}.")
-            raise InvalidChoice(message, {field: message})
-    spent = sum(v * v for v in vals)
-    if spent > spec.budget:
-        message = (f"Over budget: this ballot spends {spent} voice credits and the budget is {spec.budget}. "
-                   f"Take away {spent - spec.budget} credits' worth of votes.")
-        raise InvalidChoice(message, {field: message})
-    return vals
-
-
-def check_choices(specs: Sequence[ChoiceQuestion | QuadraticQuestion], choices: object) -> list[list[int]]:
-    """The choices, validated against every question (one list of integers per question), or
-    :class:`InvalidChoice` with a sentence for the member (``errors`` keyed ``q<index>``)."""
-    if isinstance(choices, str) or not isinstance(choices, Sequence) or len(choices) != len(specs):
-        raise InvalidChoice(f"This ballot answers {len(choices) if isinstance(choices, Sequence) else 0} "
-                            f"question(s); the election asks {len(specs)}.")
-    return [_check_question(q, spec, values) for q, (spec, values) in enumerate(zip(specs, choices, strict=True))]
-
-
 # ---------------------------------------------------------------- building the board payload
-
-
-def new_ballot_ref() -> str:
-    """A random reference: it names the ballot in its proofs and says nothing about the voter."""
-    return "b-" + secrets_module.token_hex(12)
 
 
 def open_tracking_code(fingerprint: str, ballot_ref: str, choices: list[list[int]]) -> str:
@@ -165,27 +111,39 @@ def open_tracking_code(fingerprint: str, ballot_ref: str, choices: list[list[int
                                    "ballot_ref": ballot_ref, "choices": choices})).hexdigest()
 
 
-def _encrypt(election: Election, choices: list[list[int]]) -> tuple[EncryptedBallot, BallotSecrets]:
-    """Encrypt in this request with the election key, then verify the result as if it came from a
-    browser: a ballot the server cannot verify is never accepted."""
+def verified_ballot(election: Election, data: object) -> EncryptedBallot:
+    """The encrypted ballot the voter's device sent, read and verified like any ballot from outside
+    (its fingerprint is this election's and every proof holds), or :class:`InvalidChoice` naming why."""
+    if election.secrecy != Secrecy.SECRET:
+        raise InvalidChoice("This is an open roll call: send the choices themselves, not an encrypted ballot.")
     key = election_key(election)
     if key is None:
         raise VotingError("This secret election has no election key; ask a steward.")
-    specs = question_specs(election)
-    fingerprint = bytes.fromhex(election.fingerprint)
     try:
-        ballot, ballot_secrets = encrypt_ballot(list(specs), choices, key, fingerprint, new_ballot_ref())
-        verify_ballot(ballot, list(specs), key, fingerprint)
-    except CryptoError as exc:  # the choices were checked above, so this is a fault, not the member's
-        raise InvalidChoice(f"The ballot could not be encrypted and verified: {exc}") from exc
-    return ballot, ballot_secrets
+        ballot = EncryptedBallot.from_json(data)
+    except CryptoError as exc:
+        raise InvalidChoice(f"The encrypted ballot cannot be read: {exc}.") from None
+    if ballot.election.hex() != election.fingerprint:
+        raise InvalidChoice("The ballot was encrypted for another election: its fingerprint is not this "
+                            "election's. Reload the ballot page and vote again.")
+    try:
+        verify_ballot(ballot, list(question_specs(election)), key, ballot.election)
+    except CryptoError as exc:
+        raise InvalidChoice(f"The ballot's proofs do not verify, so it cannot be accepted: {exc}.") from None
+    return ballot
 
 
-def _cast_payload(election: Election, checked: list[list[int]]) -> tuple[dict[str, Any], str]:
-    """(board payload, tracking code) of a cast ballot; a secret ballot's secrets are dropped here."""
+def _cast_payload(election: Election, choices: object, ballot: object) -> tuple[dict[str, Any], str]:
+    """(board payload, tracking code) of a cast: a secret election takes only an encrypted ballot (its
+    choices never reach the server), an open one only the choices."""
     if election.secrecy == Secrecy.SECRET:
-        ballot, _ = _encrypt(election, checked)
-        return ballot.to_json(), ballot.tracking_code()
+        if choices is not None or ballot is None:
+            raise PlainChoicesRefused(PLAIN_CHOICES_REFUSED)
+        verified = verified_ballot(election, ballot)
+        return verified.to_json(), verified.tracking_code()
+    if ballot is not None:
+        raise InvalidChoice("This is an open roll call: send the choices themselves, not an encrypted ballot.")
+    checked = check_choices(question_specs(election), choices)
     ref = new_ballot_ref()
     return {"ballot_ref": ref, "choices": checked}, open_tracking_code(election.fingerprint, ref, checked)
 
@@ -199,16 +157,18 @@ def _previous_cast(session: Session, election: Election, roll_entry: RollEntry) 
 # ---------------------------------------------------------------- the services
 
 
-def cast_ballot(session: Session, election: Election, member: Member, *, choices: object, expected_previous: int,
-                now: datetime) -> CastResult:
-    """Cast ``member``'s ballot. ``expected_previous`` is the member's count of casts when the
-    ballot page was shown. Raises :class:`VotingError` subclasses before writing anything."""
+def cast_ballot(session: Session, election: Election, member: Member, *, expected_previous: int, now: datetime,
+                choices: object = None, ballot: object = None) -> CastResult:
+    """Cast ``member``'s ballot: the encrypted ``ballot`` JSON of a secret election (as the voter's
+    device made it, ``voting.elections.client``), or the ``choices`` of an open one.
+    ``expected_previous`` is the member's count of casts when the ballot page was shown. Raises
+    :class:`VotingError` subclasses before writing anything."""
     check_window(election, now)
     check_on_roll(session, election, member)
-    # Check and encrypt before taking the lock (the manifest never changes), so that the lock is
-    # held only for the append; a refusal of the choices still comes after the stale check.
+    # Read and verify before taking the lock (the manifest never changes), so that the lock is held
+    # only for the append; a refusal of the ballot still comes after the stale check.
     try:
-        payload, tracking_code = _cast_payload(election, check_choices(question_specs(election), choices))
+        payload, tracking_code = _cast_payload(election, choices, ballot)
         refusal: InvalidChoice | None = None
     except InvalidChoice as exc:
         refusal = exc
@@ -217,7 +177,7 @@ def cast_ballot(session: Session, election: Election, member: Member, *, choices
     check_proposal_voting(session, election)
     roll_entry = check_on_roll(session, election, member)
     session.refresh(roll_entry)
-    if not _plain_int(expected_previous) or expected_previous != roll_entry.ballots_cast:
+    if not plain_int(expected_previous) or expected_previous != roll_entry.ballots_cast:
         raise StaleBallot(STALE_MESSAGE)
     if refusal is not None:
         raise refusal
@@ -230,26 +190,31 @@ def cast_ballot(session: Session, election: Election, member: Member, *, choices
     return CastResult(entry=entry, receipt=receipt, replaced=replaced)
 
 
-def audit_ballot(session: Session, election: Election, member: Member, *, choices: object,
+def audit_ballot(session: Session, election: Election, member: Member, *, ballot: object, reveal: object,
                  now: datetime) -> AuditResult:
-    """Encrypt ``choices`` as for casting, then post the ballot with its randomness revealed
-    (cast-or-audit, secret elections only): never counted, the member's count of casts unchanged."""
+    """Post an encrypted ballot with its randomness revealed (cast-or-audit, secret elections only):
+    the voter's device made it and chose to audit it. The server checks the proofs and that the reveal
+    reopens the ballot (what any tool recomputes from the board); never counted, the member's count of
+    casts unchanged."""
     if election.secrecy != Secrecy.SECRET:
         raise InvalidChoice("Only secret ballots can be audited: an open ballot is public already.")
     check_window(election, now)
     check_on_roll(session, election, member)
-    ballot, ballot_secrets = _encrypt(election, check_choices(question_specs(election), choices))
-    reveal = audit_reveal(ballot, ballot_secrets)
+    verified = verified_ballot(election, ballot)
     key = election_key(election)
-    assert key is not None  # _encrypt refused otherwise
-    revealed = check_audited_ballot(ballot, reveal, key)  # what any tool recomputes from the board
+    assert key is not None  # verified_ballot refused otherwise
+    try:
+        revealed = check_audited_ballot(verified, reveal, key)
+    except CryptoError as exc:
+        raise InvalidChoice(f"The revealed randomness does not reopen this ballot: {exc}.") from None
+    assert isinstance(reveal, dict)  # check_audited_ballot read it as an object
     election = lock_election(session, election)
     check_window(election, now)  # the election may have moved on while we waited for the lock
     check_proposal_voting(session, election)
     roll_entry = check_on_roll(session, election, member)
     entry, receipt = append_entry(session, election, roll_entry, kind=EntryKind.AUDITED,
-                                  payload={"ballot": ballot.to_json(), "reveal": reveal},
-                                  tracking_code=ballot.tracking_code(), now=now)
+                                  payload={"ballot": verified.to_json(), "reveal": reveal},
+                                  tracking_code=verified.tracking_code(), now=now)
     return AuditResult(entry=entry, receipt=receipt, reveal=reveal, choices=revealed)
 
 

@@ -9,10 +9,12 @@ docs/elections.md, "Questions", for how totals map to ``proposals.outcome.VoteRe
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -143,6 +145,18 @@ def _decision_rule(session: Session, proposal: Proposal, method: str, rules: Kin
         constitution_snapshot_hash=version.snapshot_hash if version is not None else None)
 
 
+#: The code a member's browser runs to encrypt a secret ballot (under the site's static/): the manifest of a
+#: secret election fixes each file's SHA-256, so observers can check which code voters were served.
+CLIENT_SCRIPTS = ("js/ballot/page.js", "js/ballot/encrypt.js", "js/trustee/core.js", "js/trustee/ballots.js",
+                  "vendor/noble/noble.js")
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+
+
+def client_script_hashes() -> dict[str, str]:
+    """``{path under static/: SHA-256 hex}`` of :data:`CLIENT_SCRIPTS` as this installation serves them."""
+    return {name: hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest() for name in CLIENT_SCRIPTS}
+
+
 def create_election(session: Session, proposal: Proposal, *, actor: Member | None, now: datetime,
                     secrecy: Secrecy, election_key_hex: str | None, committee_id: int | None,
                     committee_summary: dict[str, Any] | None = None,
@@ -189,7 +203,8 @@ def create_election(session: Session, proposal: Proposal, *, actor: Member | Non
         closes_at=closes_at, roll_size=election.roll_size, roll_hash_hex=election.roll_hash, election_key=key_hex,
         committee=committee_summary, board_public_key=keys.bls_public_hex,
         receipt_public_key=keys.bip340_public_hex, constitution_version=proposal.constitution_version,
-        rule=_decision_rule(session, proposal, method, rules))
+        rule=_decision_rule(session, proposal, method, rules),
+        client_scripts=client_script_hashes() if secrecy == Secrecy.SECRET else None)
     election.fingerprint = record.manifest_fingerprint(election.manifest)
     session.flush()
     record_event(session, actor=actor, action="election.created", subject_type="election", subject_id=election.id,

@@ -106,13 +106,15 @@ def manifest_document(*, election_id: int, cooperative: str, proposal: Mapping[s
                       secrecy: str, questions: Sequence[Mapping[str, Any]], opens_at: datetime,
                       closes_at: datetime, roll_size: int, roll_hash_hex: str, election_key: str | None,
                       committee: Mapping[str, Any] | None, board_public_key: str, receipt_public_key: str,
-                      constitution_version: int | None, rule: Mapping[str, Any]) -> dict[str, Any]:
+                      constitution_version: int | None, rule: Mapping[str, Any],
+                      client_scripts: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The manifest (v2), field by field as docs/elections.md lists them. ``proposal`` has ``id``,
     ``kind``, ``title``, ``version`` (the frozen version number) and ``content_hash``; ``rule`` is
-    :func:`decision_rule`'s."""
+    :func:`decision_rule`'s; ``client_scripts`` (secret elections) maps each script the ballot page runs
+    to encrypt (its path under the site's ``/static/``) to its SHA-256, fixing which code voters are served."""
     if tuple(rule) != RULE_KEYS:
         raise InvalidEncoding(f"a decision rule has the keys {', '.join(RULE_KEYS)}, in that order")
-    return {
+    manifest = {
         "format": MANIFEST_FORMAT,
         "protocol": PROTOCOL_VERSION,
         "election_id": election_id,
@@ -130,6 +132,9 @@ def manifest_document(*, election_id: int, cooperative: str, proposal: Mapping[s
         "constitution_version": constitution_version,
         "rule": dict(rule),
     }
+    if client_scripts is not None:
+        manifest["client_scripts"] = dict(sorted(client_scripts.items()))
+    return manifest
 
 
 def decision_rule(*, kind: str, method: str, quorum_percent: int, threshold_numerator: int,

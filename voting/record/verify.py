@@ -1,4 +1,4 @@
-"""``dataguild-verify RECORD [--json] [--receipt FILE] [--workers N] [--no-progress]``: the reference
+"""``dataguild-verify RECORD [--json] [--receipt FILE] [--audited FILE] [--workers N] [--no-progress]``: the reference
 verifier of an election record (docs/record-spec.md, "Running the reference verifier").
 
 Runs every check of the specification in order and prints one line per check::
@@ -28,6 +28,7 @@ from typing import Any, TextIO
 from voting.crypto.errors import CryptoError
 from voting.record import canonical as record
 from voting.record import document as er
+from voting.record.verify_audited import check_audited
 from voting.record.verify_board import (
     check_heads,
     check_leaves,
@@ -191,21 +192,47 @@ def _summary(results: Sequence[CheckResult]) -> dict[str, int]:
     return {status.lower(): sum(1 for r in results if r.status == status) for status in (PASS, FAIL, SKIP)}
 
 
+def _audited_only(path: str, *, as_json: bool) -> int:
+    """``dataguild-verify --audited FILE`` without a record: the one check, exit 0 or 1 (2: unusable)."""
+    try:
+        data = _load_json_file(path, "audited ballot")
+    except UnusableInput as exc:
+        if as_json:
+            print(json.dumps({"ok": False, "error": str(exc), "checks": []}))
+        print(f"dataguild-verify: cannot use {path}: {exc}", file=sys.stderr)
+        return 2
+    result = check_audited(data)
+    ok = result.status == PASS
+    if as_json:
+        print(json.dumps({"ok": ok, "audited": path, "checks": [result.to_json()]}, indent=2))
+    else:
+        print(format_line(result))
+        print("OK: the audited ballot holds" if ok else "FAILED: the audited ballot does not hold")
+    return 0 if ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dataguild-verify", description="Verify a dataguild election record: "
                                      "every check of docs/record-spec.md, one line each.")
-    parser.add_argument("record", help="record.json, or the record.zip the site offers")
+    parser.add_argument("record", nargs="?", help="record.json, or the record.zip the site offers")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
     parser.add_argument("--receipt", metavar="FILE", help="also check this voter's receipt (JSON)")
+    parser.add_argument("--audited", metavar="FILE", help="check an audited ballot (the file the ballot page or "
+                        "`dataguild vote --audit` saved); with RECORD, also that it is on the board")
     parser.add_argument("--workers", type=int, default=None, help="processes for the ballot checks "
                         "(default: all cores)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     args = parser.parse_args(argv)
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.record is None:
+        if args.audited is None:
+            parser.error("give RECORD (and/or --audited FILE)")
+        return _audited_only(args.audited, as_json=args.json)
     try:
         rec = er.read_record(args.record)
         receipt = _load_json_file(args.receipt, "receipt") if args.receipt else None
+        audited = _load_json_file(args.audited, "audited ballot") if args.audited else None
     except (CryptoError, UnusableInput) as exc:
         if args.json:
             print(json.dumps({"ok": False, "error": str(exc), "checks": []}))
@@ -229,6 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         receipt_result = check_receipt(v, receipt)
         show(receipt_result)
         results.append(receipt_result)
+    if audited is not None:
+        audited_result = check_audited(audited, rec)
+        show(audited_result)
+        results.append(audited_result)
     ok = all(r.status != FAIL for r in results) and not any(
         r.status == SKIP and r.details.startswith("skipped") for r in results)
     elapsed = time.monotonic() - started

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from voting.record.verify_ballots import BoardPass, PassResult
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 #: What a check raises on a malformed record (reported as "malformed: …").
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 MALFORMED = (CryptoError, KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
@@ -158,6 +160,10 @@ def check_manifest(v: Verification) -> tuple[str, dict[str, int]]:
         problems.append(f"unknown secrecy {m.get('secrecy')!r}")
     if m.get("secrecy") == "secret" and not m.get("election_key"):
         problems.append("a secret election's manifest names no election key")
+    scripts = m.get("client_scripts", {})
+    if not isinstance(scripts, dict) or not all(isinstance(k, str) and isinstance(h, str) and _HEX64.fullmatch(h)
+                                                for k, h in scripts.items()):
+        problems.append("client_scripts must map each script's path to its SHA-256 (64 lowercase hex)")
     record.parse_iso_seconds(m["window"]["opens_at"], "window.opens_at")
     record.parse_iso_seconds(m["window"]["closes_at"], "window.closes_at")
     v.specs = tally.specs_of(m)

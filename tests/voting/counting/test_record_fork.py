@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from governance.signing import site_keys
-from tests.voting.factories import make_election
+from tests.voting.factories import cast, make_election
 from tests.voting.verify_helpers import check, run_verify
 from voting.counting import record_export
 from voting.crypto.merkle import NO_PREVIOUS, SignedTreeHead
 from voting.elections import board
-from voting.elections.casting import cast_ballot, open_tracking_code
+from voting.elections.casting import open_tracking_code
 from voting.elections.models import BoardEntry, Secrecy
 from voting.record import canonical as record
 
@@ -61,7 +61,7 @@ def test_a_rewritten_ballot_re_signed_throughout_is_caught_by_a_later_voters_rec
     election, t = setup.election, setup.now
     receipts: dict[str, record.Receipt] = {}
     for n, (name, choices) in enumerate((("x", YES), ("y", NO), ("z", YES))):
-        receipts[name] = cast_ballot(db_session, election, setup.voters[n + 1], choices=choices,
+        receipts[name] = cast(db_session, election, setup.voters[n + 1], choices,
                                      expected_previous=0, now=t + timedelta(minutes=n)).receipt
         db_session.commit()
     heads = board.tree_heads(db_session, election)
@@ -97,7 +97,7 @@ def test_a_rewritten_ballot_re_signed_throughout_is_caught_by_a_later_voters_rec
 def _chain_record(db_session) -> dict[str, Any]:
     setup = make_election(db_session, secrecy=Secrecy.OPEN, voters=4)
     for n in range(4):
-        cast_ballot(db_session, setup.election, setup.voters[n + 1], choices=YES, expected_previous=0,
+        cast(db_session, setup.election, setup.voters[n + 1], YES, expected_previous=0,
                     now=setup.now + timedelta(minutes=n))
         db_session.commit()
     rec = record_export.election_record(db_session, setup.election)

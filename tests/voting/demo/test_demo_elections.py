@@ -21,7 +21,8 @@ from governance.policy.services import current_payout_formula, current_rules
 from governance.sitecontext import SiteSettings, as_utc
 from proposals.models import Proposal, ProposalState
 from tests.conftest import login, reload
-from tests.voting.elections.test_ballot_web import main_html, press
+from tests.voting.elections.test_ballot_web import main_html
+from tests.voting.factories import device
 from tests.voting.trustees.test_trustee_cli import site  # noqa: F401 - the live-server fixture
 from voting.committees.services import ready_committees
 from voting.crypto.keyfile import load_keyfile
@@ -125,13 +126,14 @@ def test_committee_decided_elections_elections_in_voting_files_and_a_visitors_ba
     login(browser, demo_email("member"), DEMO_PASSWORD)
     ballot_path = f"/elections/{eid}/ballot"
     assert fingerprint in main_html(browser.get(ballot_path))
-    audited = press(browser, ballot_path, "audit", {"q0": "1"})
-    assert audited.status_code == 302, main_html(audited)[:2000]
-    assert f"/elections/{eid}/audited/" in audited.headers["Location"]
-    assert browser.get(audited.headers["Location"]).status_code == 200
-    cast = press(browser, ballot_path, "cast", {"q0": "0"})
-    assert cast.status_code == 302, main_html(cast)[:2000]
-    tracking_code = cast.headers["Location"].rsplit("/", 1)[1]
+    audited, _ = device(browser, eid, [[0, 1, 0]], action="audit")  # as the page's script does it
+    assert audited.status_code == 200, audited.get_data(as_text=True)
+    assert f"/elections/{eid}/audited/" in audited.get_json()["url"]
+    assert browser.get(audited.get_json()["url"]).status_code == 200
+    cast, prepared = device(browser, eid, [[1, 0, 0]])
+    assert cast.status_code == 200, cast.get_data(as_text=True)
+    tracking_code = cast.get_json()["url"].rsplit("/", 1)[1]
+    assert tracking_code == prepared.tracking_code
     demo.rollback()
     entries = board_of(demo, eid)
     assert [e.kind for e in entries[-2:]] == [EntryKind.AUDITED, EntryKind.CAST]

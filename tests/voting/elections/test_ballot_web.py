@@ -7,6 +7,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from governance.auth.passwords import password_hasher
@@ -16,8 +17,10 @@ from tests.conftest import DEFAULT_PASSWORD, count_rows, csrf_token, fetch_all, 
 from tests.proposals.factories import add_sponsors, make_proposal, new_member, seed_governance
 from tests.proposals.webform import fill, find_form
 from tests.voting.counting_helpers import ready_committee
-from tests.voting.factories import MEMBERS_SINCE, make_election
+from tests.voting.factories import MEMBERS_SINCE, device, make_election
+from voting import InvalidChoice
 from voting.crypto.ballot import EncryptedBallot, check_audited_ballot
+from voting.elections import client as voter_client
 from voting.elections.models import BoardEntry, Election, EntryKind, RollEntry, Secrecy
 from voting.elections.services import election_key
 from voting.record import canonical as record
@@ -78,14 +81,32 @@ def test_vote_secretly_download_and_email_the_receipt_then_revote(app, client, d
     assert "How this vote is decided" in html
     assert f"at least {rule['quorum_percent']}% of the" in html
     assert f"{rule['threshold_numerator']}/{rule['threshold_denominator']} of the yes and no votes" in html
-    assert "Audit this ballot instead" in html
+    assert "Audit it instead" in html
     assert "You voted at" not in html
+    assert "js/ballot/page.js" in html
+    assert "This secret ballot needs JavaScript" in html
+    assert "dataguild vote" in html
+    # No form submission can carry a choice: the choice inputs have no name.
+    fields = dict(find_form(page.data, ballot_path)["fields"])
+    assert not [name for name in fields if name.startswith("q")]
+    plain = browser.post(ballot_path, data={"csrf_token": csrf_token(page.data), "expected_previous": "0",
+                                            "q0": "0", "action": "cast"})
+    assert plain.status_code == 400
+    assert "encrypted on your own device" in main_html(plain)
+    plain_json = browser.post(f"/elections/{eid}/ballot.json", json={"choices": [[1, 0, 0]]},
+                              headers={"X-CSRFToken": csrf_token(page.data)})
+    assert plain_json.status_code == 400
+    assert "encrypted on your own device" in plain_json.get_json()["error"]
+    assert board_of(db_session, eid) == []
 
-    response = press(browser, ballot_path, "cast", {"q0": "0"})
-    assert response.status_code == 302, main_html(response)[:3000]
+    response, prepared = device(browser, eid, [[1, 0, 0]])
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answer = response.get_json()
     (entry,) = board_of(db_session, eid)
-    assert response.headers["Location"].endswith(f"/elections/{eid}/receipts/{entry.tracking_code}")
-    receipt_page = browser.get(response.headers["Location"])
+    assert entry.tracking_code == prepared.tracking_code
+    assert answer["url"].endswith(f"/elections/{eid}/receipts/{entry.tracking_code}")
+    assert voter_client.receipt_problems(answer["receipt"], setup.election.manifest, prepared.tracking_code) == []
+    receipt_page = browser.get(answer["url"])
     html = main_html(receipt_page)
     assert receipt_page.status_code == 200
     assert entry.tracking_code in html
@@ -115,9 +136,10 @@ def test_vote_secretly_download_and_email_the_receipt_then_revote(app, client, d
     html = main_html(browser.get(ballot_path))
     assert "You voted at" in html
     assert "voting again replaces that ballot" in html
-    again = press(browser, ballot_path, "cast", {"q0": "1"})
-    assert again.status_code == 302
-    assert "replaces your earlier ballot" in browser.get(again.headers["Location"]).data.decode()
+    again, _ = device(browser, eid, [[0, 1, 0]])
+    assert again.status_code == 200
+    assert again.get_json()["replaced"] == 0
+    assert "replaces your earlier ballot" in browser.get(again.get_json()["url"]).data.decode()
     first, second = board_of(db_session, eid)
     assert first.superseded_by == second.leaf_index == 1
     assert second.superseded_at is None
@@ -152,15 +174,11 @@ def test_a_second_tab_with_the_same_page_is_refused_as_stale(app, db_session) ->
     eid, voter = setup.election.id, setup.voters[1]
     browser = signed_in(app, db_session, voter)
     tab_one, tab_two = browser.get(f"/elections/{eid}/ballot"), browser.get(f"/elections/{eid}/ballot")
-    sent = []
-    for tab, choice in ((tab_one, "0"), (tab_two, "1")):
-        form = find_form(tab.data, f"/elections/{eid}/ballot")
-        data = fill(form["fields"], {"q0": choice})
-        data.add("action", "cast")
-        sent.append(browser.post(form["action"], data=data))
-    assert sent[0].status_code == 302
+    sent = [device(browser, eid, choice, page=tab)[0] for tab, choice in ((tab_one, [[1, 0, 0]]),
+                                                                           (tab_two, [[0, 1, 0]]))]
+    assert sent[0].status_code == 200
     assert sent[1].status_code == 409
-    assert "you voted in another window or tab a moment ago; reload" in main_html(sent[1]).lower()
+    assert "you voted in another window or tab a moment ago; reload" in sent[1].get_json()["error"].lower()
     assert len(board_of(db_session, eid)) == 1
     assert casts_of(db_session, eid, voter.id) == 1
 
@@ -169,12 +187,16 @@ def test_audit_a_ballot_then_cast_the_real_one(app, db_session) -> None:
     setup = make_election(db_session, voters=1)
     eid, voter = setup.election.id, setup.voters[1]
     browser = signed_in(app, db_session, voter)
-    response = press(browser, f"/elections/{eid}/ballot", "audit", {"q0": "2"})
-    assert response.status_code == 302
+    response, prepared = device(browser, eid, [[0, 0, 1]], action="audit")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answer = response.get_json()
+    assert answer["choices"] == [[0, 0, 1]]
     (entry,) = board_of(db_session, eid)
     assert entry.kind == EntryKind.AUDITED
-    assert response.headers["Location"].endswith(f"/elections/{eid}/audited/{entry.tracking_code}")
-    html = main_html(browser.get(response.headers["Location"]))
+    assert entry.tracking_code == prepared.tracking_code
+    assert answer["url"].endswith(f"/elections/{eid}/audited/{entry.tracking_code}")
+    assert voter_client.receipt_problems(answer["receipt"], setup.election.manifest, prepared.tracking_code) == []
+    html = main_html(browser.get(answer["url"]))
     assert "never be counted" in html
     assert "Now cast your real ballot" in html
     assert re.search(r"<td>Abstain</td><td>yes</td>", html)
@@ -185,12 +207,12 @@ def test_audit_a_ballot_then_cast_the_real_one(app, db_session) -> None:
     assert casts_of(db_session, eid, voter.id) == 0
     # Not yet voted: the ballot page does not say "You voted".
     assert "You voted at" not in main_html(browser.get(f"/elections/{eid}/ballot"))
-    assert press(browser, f"/elections/{eid}/ballot", "cast", {"q0": "0"}).status_code == 302
+    assert device(browser, eid, [[1, 0, 0]])[0].status_code == 200
     assert [e.kind for e in board_of(db_session, eid)] == [EntryKind.AUDITED, EntryKind.CAST]
 
 
 def test_quadratic_ballot_checks_credits_without_js_and_refuses_over_budget(app, db_session) -> None:
-    setup = make_election(db_session, kind="payout_policy", voters=1)  # quadratic, 100 credits
+    setup = make_election(db_session, kind="payout_policy", secrecy=Secrecy.OPEN, voters=1)  # quadratic, 100
     eid, voter = setup.election.id, setup.voters[1]
     browser = signed_in(app, db_session, voter)
     path = f"/elections/{eid}/ballot"
@@ -223,6 +245,20 @@ def test_quadratic_ballot_checks_credits_without_js_and_refuses_over_budget(app,
     assert casts_of(db_session, eid, voter.id) == 1
 
 
+def test_a_secret_quadratic_ballot_is_checked_and_encrypted_on_the_device(app, db_session) -> None:
+    setup = make_election(db_session, kind="payout_policy", voters=1)  # secret quadratic, 100 credits
+    eid, voter = setup.election.id, setup.voters[1]
+    browser = signed_in(app, db_session, voter)
+    html = main_html(browser.get(f"/elections/{eid}/ballot"))
+    assert 'data-quadratic-budget="100"' in html  # the live credit counter (js/quadratic.js) stays
+    assert "js/quadratic.js" in html
+    assert "Check my ballot" not in html  # no server-side check: it would send the choices
+    with pytest.raises(InvalidChoice, match="this ballot spends 113 voice credits and the budget is 100"):
+        device(browser, eid, [[8, 7]])
+    assert device(browser, eid, [[-6, 8]])[0].status_code == 200
+    assert casts_of(db_session, eid, voter.id) == 1
+
+
 def test_an_open_ballot_offers_no_audit_and_puts_the_choice_on_the_board(app, db_session) -> None:
     setup = make_election(db_session, kind="payout_policy", method="one_member_one_vote",
                           secrecy=Secrecy.OPEN, voters=1)
@@ -236,7 +272,7 @@ def test_an_open_ballot_offers_no_audit_and_puts_the_choice_on_the_board(app, db
 
 
 def test_refusals_on_the_ballot_page_write_nothing(app, db_session) -> None:
-    setup = make_election(db_session, voters=1)
+    setup = make_election(db_session, secrecy=Secrecy.OPEN, voters=1)
     eid, voter = setup.election.id, setup.voters[1]
     outsider = new_member(db_session, "member", now=setup.now)  # joined after voting opened
     browser, stranger = signed_in(app, db_session, voter), signed_in(app, db_session, outsider)
@@ -265,6 +301,35 @@ def test_refusals_on_the_ballot_page_write_nothing(app, db_session) -> None:
     assert casts_of(db_session, eid, voter.id) == 0
 
 
+def test_refusals_of_encrypted_ballots_write_nothing(app, db_session) -> None:
+    setup = make_election(db_session, voters=1)
+    other = make_election(db_session, voters=1)
+    eid, voter = setup.election.id, setup.voters[1]
+    outsider = new_member(db_session, "member", now=setup.now)
+    browser, stranger = signed_in(app, db_session, voter), signed_in(app, db_session, outsider)
+    page = browser.get(f"/elections/{eid}/ballot")
+    token, url = csrf_token(page.data), f"/elections/{eid}/ballot.json"
+    good = voter_client.prepare(setup.election.manifest, [[1, 0, 0]]).to_json()
+
+    assert stranger.post(url, json={"ballot": good, "expected_previous": 0},
+                         headers={"X-CSRFToken": csrf_token(stranger.get("/").data)}).status_code == 403
+    assert browser.post(url, json={"ballot": good, "expected_previous": 0}).status_code == 400  # no CSRF token
+    assert browser.post(url, data="not json", headers={"X-CSRFToken": token}).status_code == 400
+    foreign = voter_client.prepare(other.election.manifest, [[1, 0, 0]]).to_json()
+    refused = browser.post(url, json={"ballot": foreign, "expected_previous": 0}, headers={"X-CSRFToken": token})
+    assert refused.status_code == 422
+    assert "another election" in refused.get_json()["error"]
+    broken = json.loads(json.dumps(good))
+    proof = broken["answers"][0]["sum_proof"]["responses"]
+    proof[0] = proof[0][:-1] + ("0" if proof[0][-1] != "0" else "1")
+    refused = browser.post(url, json={"ballot": broken, "expected_previous": 0}, headers={"X-CSRFToken": token})
+    assert refused.status_code == 422
+    assert "proofs do not verify" in refused.get_json()["error"]
+    assert browser.post(url, json={"action": "vote", "ballot": good}, headers={"X-CSRFToken": token}).status_code == 400
+    assert board_of(db_session, eid) == []
+    assert casts_of(db_session, eid, voter.id) == 0
+
+
 def test_the_ballot_refuses_after_the_window_closes(app, db_session) -> None:
     setup = make_election(db_session, voters=1, now=datetime.now(UTC) - timedelta(days=30))  # closed long ago
     eid, voter = setup.election.id, setup.voters[1]
@@ -272,15 +337,13 @@ def test_the_ballot_refuses_after_the_window_closes(app, db_session) -> None:
     path = f"/elections/{eid}/ballot"
     html = main_html(browser.get(path))
     assert "closed at" in html
-    assert "Cast my ballot" not in html
-    late = browser.post(path, data={"csrf_token": csrf_token(browser.get(path).data), "expected_previous": "0",
-                                    "q0": "0", "action": "cast"})
+    assert "Encrypt my ballot" not in html
+    ballot = voter_client.prepare(setup.election.manifest, [[1, 0, 0]]).to_json()
+    late = browser.post(f"/elections/{eid}/ballot.json", json={"ballot": ballot, "expected_previous": 0},
+                        headers={"X-CSRFToken": csrf_token(browser.get(path).data)})
     assert late.status_code == 409
-    assert "closed at" in main_html(late)
+    assert "closed at" in late.get_json()["error"]
     assert board_of(db_session, eid) == []
-
-
-# ---------------------------------------------------------------- the proposal page and opening the election
 
 
 def _ready_for_voting(db_session) -> tuple[int, list]:
@@ -375,7 +438,7 @@ def test_a_steward_opens_a_secret_election_with_a_ready_committee_and_members_vo
     assert election.manifest["committee"]
 
     voter_browser = signed_in(app, db_session, members[1])
-    assert press(voter_browser, f"/elections/{election.id}/ballot", "cast", {"q0": "1"}).status_code == 302
+    assert device(voter_browser, election.id, [[0, 1, 0]])[0].status_code == 200
     (entry,) = board_of(db_session, election.id)
     assert EncryptedBallot.from_json(entry.payload).tracking_code() == entry.tracking_code
 
@@ -386,13 +449,13 @@ def test_ballot_receipt_audit_and_proposal_pages_have_unique_element_ids(app, db
     setup = make_election(db_session, kind="payout_policy", voters=1)
     eid, pid, voter = setup.election.id, setup.proposal.id, setup.voters[1]
     browser = signed_in(app, db_session, voter)
-    audited = press(browser, f"/elections/{eid}/ballot", "audit", {"q0-o0": "1", "q0-o1": "2"})
-    cast = press(browser, f"/elections/{eid}/ballot", "cast", {"q0-o0": "3", "q0-o1": "-2"})
-    checked = press(browser, f"/elections/{eid}/ballot", "check", {"q0-o0": "9", "q0-o1": "9"})
-    assert checked.status_code == 422
-    for html in (browser.get(f"/elections/{eid}/ballot").data.decode(), checked.data.decode(),
-                 browser.get(audited.headers["Location"]).data.decode(),
-                 browser.get(cast.headers["Location"]).data.decode(),
+    audited = device(browser, eid, [[1, 2]], action="audit")[0].get_json()
+    cast = device(browser, eid, [[3, -2]])[0].get_json()
+    refused = browser.post(f"/elections/{eid}/ballot", data={"csrf_token": csrf_token(browser.get("/").data)})
+    assert refused.status_code == 400
+    for html in (browser.get(f"/elections/{eid}/ballot").data.decode(), refused.data.decode(),
+                 browser.get(audited["url"]).data.decode(),
+                 browser.get(cast["url"]).data.decode(),
                  browser.get(f"/proposals/{pid}").data.decode(),
                  signed_in(app, db_session, setup.steward).get(f"/proposals/{pid}").data.decode()):
         assert_unique_ids(html)

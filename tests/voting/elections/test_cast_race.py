@@ -10,9 +10,8 @@ from sqlalchemy import select
 
 from governance.members.models import Member
 from tests.conftest import count_rows, fetch_all
-from tests.voting.factories import make_election
+from tests.voting.factories import cast, make_election
 from voting import StaleBallot
-from voting.elections.casting import cast_ballot
 from voting.elections.models import BoardEntry, Election, RollEntry, Secrecy
 
 YES, NO = [[1, 0, 0]], [[0, 1, 0]]
@@ -25,7 +24,7 @@ def _cast_in_own_session(app, election_id: int, member_id: int, choices, now, re
         if start is not None:
             start.wait(timeout=10)
         election, member = session.get(Election, election_id), session.get(Member, member_id)
-        result = cast_ballot(session, election, member, choices=choices, expected_previous=0, now=now)
+        result = cast(session, election, member, choices, expected_previous=0, now=now)
         session.commit()
         results.append(("cast", result.entry.leaf_index))
     except StaleBallot as exc:
@@ -46,7 +45,7 @@ def test_the_second_cast_waits_for_the_first_and_is_refused_as_stale(app, db_ses
     first = app.extensions["dataguild_db"].Session()
     results: list = []
     try:
-        winner = cast_ballot(first, first.get(Election, election_id), first.get(Member, member_id), choices=YES,
+        winner = cast(first, first.get(Election, election_id), first.get(Member, member_id), YES,
                              expected_previous=0, now=now)  # holds the election's lock until it commits
         worker = threading.Thread(target=_cast_in_own_session,
                                   args=(app, election_id, member_id, NO, now, results))

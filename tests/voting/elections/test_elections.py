@@ -80,7 +80,8 @@ def test_secret_election_manifest_roll_and_first_head(db_session) -> None:
         "rule": {"kind": "data_use_rule", "method": OMOV, "quorum_percent": 20, "threshold_numerator": 1,
                  "threshold_denominator": 2, "alternatives": 0, "ties": "status_quo", "abstentions": "quorum_only",
                  "constitution_version": proposal.constitution_version,
-                 "constitution_snapshot_hash": manifest["rule"]["constitution_snapshot_hash"]}}
+                 "constitution_snapshot_hash": manifest["rule"]["constitution_snapshot_hash"]},
+        "client_scripts": elections.client_script_hashes()}
     assert election.state == ElectionState.OPEN
     assert election.roll_size == 5
     assert elections.election_key(election).point.hex() == TEST_ELECTION_KEY_HEX

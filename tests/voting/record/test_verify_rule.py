@@ -168,3 +168,12 @@ def test_a_version_2_record_cannot_pass_as_version_1(records, tmp_path):
     assert "outcome.rule has unknown abstentions, ties" in out["error"]
     rec["outcome"]["rule"] = {k: rec["outcome"]["rule"][k] for k in er.RULE_KEYS_V1}
     _fails(rec, tmp_path, "manifest", "which a dataguild-election-record-v1 record holds")
+
+
+def test_client_scripts_are_bound_by_the_fingerprint_and_must_be_hashes(records, tmp_path):
+    rec = copy.deepcopy(records["secret"])
+    assert set(rec["manifest"]["client_scripts"]) >= {"js/ballot/encrypt.js", "vendor/noble/noble.js"}
+    rec["manifest"]["client_scripts"]["js/ballot/encrypt.js"] = "0" * 64  # other code than voters were served
+    _fails(rec, tmp_path, "manifest", "the fingerprint is not the manifest's hash")
+    rec["manifest"]["client_scripts"]["js/ballot/encrypt.js"] = "not a hash"
+    _fails(rec, tmp_path, "manifest", "client_scripts must map each script's path to its SHA-256")

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import make_member, reload
+from tests.conftest import make_member, node_or_skip, reload
 from tests.voting.committee_helpers import NOW, announcement_payload, appoint, ceremony_of, trustee_keys
 from tests.voting.counting_helpers import make_secret_election
 from tests.voting.factories import post_ballot
@@ -50,13 +50,7 @@ TIMINGS: dict[str, float] = {}
 
 @pytest.fixture(scope="module", autouse=True)
 def node() -> str:
-    found = shutil.which("node")
-    if found is None:
-        if os.environ.get("DATAGUILD_TEST_REQUIRE_BROWSER") == "1":
-            pytest.fail("DATAGUILD_TEST_REQUIRE_BROWSER=1 but `node` is not on PATH: install Node.js 20+ to run "
-                        "the browser trustee crypto tests.")
-        pytest.skip("node is not installed (the browser trustee crypto is tested with Node.js)")
-    return found
+    return node_or_skip("the browser trustee crypto")
 
 
 def js(op: str, **request: Any) -> dict[str, Any]:
