@@ -5,7 +5,7 @@ Appending happens under the election's row lock (``lock_election``); the next le
 under that lock and ``(election_id, leaf_index)`` is unique, so concurrent casts can never take the
 same place. A new CAST marks the voter's previous CAST superseded (the last ballot counts).
 
-When heads are signed (``head_due``; BLS costs about 0.3 s to sign and 0.4 s to verify in pure
+When heads are signed (``schedule_due``; BLS costs about 0.3 s to sign and 0.4 s to verify in pure
 Python, so never on every cast and never on a GET request): once when the election is created
 (size 0); after a cast when the board has at least **doubled** since the latest head (sizes 1, 2, 4,
 8, …) or the latest head is at least ``HEAD_MAX_AGE`` (6 hours) old and the board grew; and
@@ -160,12 +160,12 @@ def append_entry(session: Session, election: Election, roll_entry: RollEntry, *,
                        receipt_signature="")
     session.add(entry)
     session.flush()
-    if head_due(session, election, index + 1, now):
-        sign_head(session, election, now)
+    latest = latest_head(session, election)
+    if latest is None or schedule_due(latest.size, latest.created_at, index + 1, now):
+        latest = sign_head(session, election, now)
     # The receipt signs the latest head (after this cast's, if it signed one): the board the voter was
     # shown, which dataguild-verify --receipt finds in the record's chain (a fork otherwise).
-    latest = latest_head(session, election)
-    entry.receipt_head = head_hash(election, latest) if latest is not None and chained(election) else None
+    entry.receipt_head = head_hash(election, latest) if chained(election) else None
     receipt = record.sign_receipt_fields(
         keys.sign_bip340, election_id=election.id, fingerprint=election.fingerprint, leaf_index=index,
         kind=kind.value, tracking_code=tracking_code, cast_at=fields["cast_at"], leaf_hash=leaf_hash,
@@ -191,14 +191,6 @@ def head_covering(session: Session, election: Election, leaf_index: int) -> Tree
     """The latest signed head that includes leaf ``leaf_index`` (None if no head does yet)."""
     head = latest_head(session, election)
     return head if head is not None and head.size > leaf_index else None
-
-
-def head_due(session: Session, election: Election, size: int, now: datetime) -> bool:
-    """Whether a cast that made the board ``size`` leaves long at ``now`` signs a head."""
-    head = latest_head(session, election)
-    if head is None:
-        return True
-    return schedule_due(head.size, head.created_at, size, now)
 
 
 def schedule_due(latest_size: int, latest_at: datetime, size: int, now: datetime) -> bool:

@@ -50,6 +50,9 @@ PLAIN_CHOICES_REFUSED = ("This is a secret ballot: it is encrypted on your own d
                         "(docs/ballots.md).")
 
 
+OPEN_ROLL_CALL_BALLOT = "This is an open roll call: send the choices themselves, not an encrypted ballot."
+
+
 class PlainChoicesRefused(InvalidChoice):
     """A secret election was sent plain choices: only an encrypted ballot is accepted (HTTP 400)."""
 
@@ -115,7 +118,7 @@ def verified_ballot(election: Election, data: object) -> EncryptedBallot:
     """The encrypted ballot the voter's device sent, read and verified like any ballot from outside
     (its fingerprint is this election's and every proof holds), or :class:`InvalidChoice` naming why."""
     if election.secrecy != Secrecy.SECRET:
-        raise InvalidChoice("This is an open roll call: send the choices themselves, not an encrypted ballot.")
+        raise InvalidChoice(OPEN_ROLL_CALL_BALLOT)
     key = election_key(election)
     if key is None:
         raise VotingError("This secret election has no election key; ask a steward.")
@@ -142,7 +145,7 @@ def _cast_payload(election: Election, choices: object, ballot: object) -> tuple[
         verified = verified_ballot(election, ballot)
         return verified.to_json(), verified.tracking_code()
     if ballot is not None:
-        raise InvalidChoice("This is an open roll call: send the choices themselves, not an encrypted ballot.")
+        raise InvalidChoice(OPEN_ROLL_CALL_BALLOT)
     checked = check_choices(question_specs(election), choices)
     ref = new_ballot_ref()
     return {"ballot_ref": ref, "choices": checked}, open_tracking_code(election.fingerprint, ref, checked)

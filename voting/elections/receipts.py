@@ -28,7 +28,7 @@ from governance.signing import verify_bls
 from governance.sitecontext import as_utc
 from voting import VotingError
 from voting.crypto.errors import CryptoError
-from voting.crypto.merkle import verify_consistency, verify_inclusion_hash
+from voting.crypto.merkle import MerkleLog, verify_consistency, verify_inclusion_hash
 from voting.elections import board
 from voting.elections.models import BoardEntry, Election, EntryKind, TreeHead
 from voting.record import canonical as record
@@ -66,6 +66,7 @@ class ReceiptCheck:
     head: TreeHead | None = None
     proof: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    log: MerkleLog | None = None
 
     @property
     def status(self) -> str:
@@ -203,7 +204,7 @@ def _check_head(session: Session, result: ReceiptCheck) -> None:
         return
     result.head = head
     try:
-        proof = board.inclusion_proof(session, election, receipt.leaf_index, head.size)
+        proof = [h.hex() for h in _log(session, result).inclusion_proof(receipt.leaf_index, head.size)]
         result.proof = proof
         verify_inclusion_hash(bytes.fromhex(receipt.leaf_hash), receipt.leaf_index, head.size,
                               [bytes.fromhex(p) for p in proof], bytes.fromhex(head.root))
@@ -223,6 +224,13 @@ def _check_head(session: Session, result: ReceiptCheck) -> None:
     except (CryptoError, ValueError) as exc:
         add(Check("head_signature", "Board head signed by the cooperative", FAIL,
                   f"The tree head's signature does not verify with the cooperative's key {_short(board_key)}: {exc}."))
+
+
+def _log(session: Session, result: ReceiptCheck) -> MerkleLog:
+    """The board's Merkle log, read once per check (the inclusion and the consistency proof share it)."""
+    if result.log is None:
+        result.log = board.merkle_log(session, result.election)
+    return result.log
 
 
 def _head_message(election: Election, head: TreeHead) -> bytes:
@@ -251,7 +259,7 @@ def _check_chain(session: Session, result: ReceiptCheck) -> None:
         return
     latest = heads[-1]
     try:
-        proof = board.consistency_proof(session, election, shown.size, latest.size)
+        proof = [h.hex() for h in _log(session, result).consistency_proof(shown.size, latest.size)]
         verify_consistency(shown.size, latest.size, bytes.fromhex(shown.root), bytes.fromhex(latest.root),
                            [bytes.fromhex(p) for p in proof])
     except (CryptoError, ValueError) as exc:

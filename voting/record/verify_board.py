@@ -12,6 +12,7 @@ PURE: stdlib and the pure ``voting`` modules only (no Flask, SQLAlchemy, click o
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import os
@@ -154,13 +155,14 @@ def head_hashes(heads: list[dict[str, Any]]) -> list[str | None]:
 
 def receipt_heads_allowed(sizes: list[int], hashes: list[str | None], leaf_index: int) -> set[str]:
     """The head hashes a receipt for leaf ``leaf_index`` may name: the latest head signed before the
-    ballot (the last of size <= leaf_index) or the head its cast signed (size leaf_index + 1)."""
-    allowed: set[str] = set()
-    before = [h for size, h in zip(sizes, hashes, strict=True) if size <= leaf_index and h is not None]
-    if before:
-        allowed.add(before[-1])
-    allowed.update(h for size, h in zip(sizes, hashes, strict=True) if size == leaf_index + 1 and h is not None)
-    return allowed
+    ballot (the last of size <= leaf_index) or the head its cast signed (size leaf_index + 1). ``sizes``
+    grow (``check_heads`` reports it otherwise; then the answer may be too strict, never too lenient)."""
+    before = bisect.bisect_right(sizes, leaf_index) - 1
+    after = before + 1
+    allowed = {hashes[before]} if before >= 0 else set()
+    if after < len(sizes) and sizes[after] == leaf_index + 1:
+        allowed.add(hashes[after])
+    return {h for h in allowed if h is not None}
 
 
 def _chain_problems(heads: list[dict[str, Any]], board: list[dict[str, Any]]) -> list[str]:
