@@ -248,6 +248,8 @@ async function start() {
   sealedPanel.querySelector('[data-cast]').addEventListener('click', () => { cast().catch((e) => warn('Your ballot was not cast.', e.message)); });
   sealedPanel.querySelector('[data-audit]').addEventListener('click', () => { audit().catch((e) => warn('The ballot was not audited.', e.message)); });
   sealedPanel.querySelector('[data-change]').addEventListener('click', unseal);
+  // Ready: the button starts disabled, so that nothing is submitted before this page can encrypt.
+  form.querySelector('[data-encrypt]').disabled = false;
 }
 
 start().catch((error) => warn('This ballot cannot be used here.', `The election manifest could not be loaded: ${error.message}`));
