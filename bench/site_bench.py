@@ -247,8 +247,11 @@ def bench_decide(tmp: Path, requests: int, row: Callable[..., None]) -> None:
     agreements = party_agreements(session, request.party)
     version = data_use_version_at(session, request.time)
     assert version is not None
-    policies = [data_use_policy(BASE, version.number, rules_of(version), _set_details(version, BASE))]
-    policies += [agreement_policy(BASE, a.id, from_json(DealBody, a.terms), _agreement_details(a, BASE))
+    rules = rules_of(version)
+    data_use = data_use_policy(BASE, version.number, rules, _set_details(version, BASE))
+    policies = [data_use]
+    policies += [agreement_policy(BASE, a.id, from_json(DealBody, a.terms), _agreement_details(a, BASE),
+                                  data_use, rules)
                  for a in sorted(agreements, key=lambda a: a.id) if in_force_at(a, request.time)]
     recorded = _recorded_category(agreements, request.time)
     assert recorded is not None

@@ -281,6 +281,10 @@ def _deal_form(c: BodyChoices) -> type[FlaskForm]:
                                   "many members. Leave empty for no minimum.")
         reporting_every_days = _number("Report to the cooperative every (days)", "Leave empty for no reports.")
         audit = BooleanField("The counterparty submits to audits by the cooperative")
+        attribution = BooleanField("The counterparty attributes the cooperative wherever it uses the data")
+        regions = _checklist("Where the data may be processed", c.regions,
+                             "Tick none to leave it to the adopted rules (their regions bind the deal anyway).",
+                             columns=True)
         notes = TextAreaField("Notes (optional)", filters=[_strip])
 
     return DealForm

@@ -87,6 +87,8 @@ def _deal_data(body: Mapping[str, Any]) -> dict[str, Any]:
         "currency": body.get("currency"),
         "payment_schedule": body.get("payment_schedule"),
         "audit": bool(body.get("audit")),
+        "attribution": bool(body.get("attribution")),
+        "regions": list(body.get("regions") or ()),
         "notes": body.get("notes") or "",
     }
 
@@ -230,6 +232,9 @@ def _deal_json(form: FlaskForm) -> dict[str, Any]:
         "reporting_every_days": _whole_number(form.reporting_every_days.data),
         "audit": bool(form.audit.data),
         "notes": _text(form.notes.data),
+        # Written only when set, as DealBody.to_json does (older terms and their hashes stay as they were).
+        **({"attribution": True} if form.attribution.data else {}),
+        **({"regions": regions} if (regions := _set(form.regions.data)) else {}),
     }
 
 

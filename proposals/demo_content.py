@@ -77,8 +77,13 @@ def deal(name: str, identifier: str, category: str, datasets: Sequence[str],
          permitted: Sequence[tuple[str, Sequence[str]]], *, price: str, start: date, end: date,
          schedule: str = "once", currency: str = "EUR", prohibited: Sequence[str] = ("sell", "share"),
          retention: int | None = 365, cohort: int | None = 50, reporting: int | None = 90, audit: bool = True,
-         contact: str = "", notes: str = "") -> dict[str, Any]:
-    return {"counterparty": {"name": name, "identifier": identifier, "contact": contact, "category": category},
+         contact: str = "", notes: str = "", attribution: bool = True, regions: Sequence[str] = ()) -> dict[str, Any]:
+    """A deal body. ``attribution``/``regions`` are written only when set (as the forms do)."""
+    optional: dict[str, Any] = {"attribution": True} if attribution else {}
+    if regions:
+        optional["regions"] = sorted(regions)
+    return {**optional,
+            "counterparty": {"name": name, "identifier": identifier, "contact": contact, "category": category},
             "datasets": sorted(datasets),
             "permitted": [{"action": a, "purposes": sorted(DPV + p for p in ps)} for a, ps in permitted],
             "prohibited_actions": sorted(prohibited), "price": price, "currency": currency,

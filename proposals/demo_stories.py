@@ -198,19 +198,19 @@ def deal_stories(today: date) -> list[Story]:
     academic = [("aggregate", ["AcademicResearch"])]
     lisbon = deal("University of Lisbon, Platform Work Lab", "https://platformwork.example.edu", "academic",
                   ["app-usage", "earnings-statements"], academic, price="15000.00", schedule="quarterly",
-                  start=on(30), end=on(395), contact="lab@platformwork.example.edu",
+                  start=on(30), end=on(395), contact="lab@platformwork.example.edu", regions=["PT"],
                   notes="Study of how platform fees changed after the 2026 pay reform.")
     return [
         Story("deal_approval", S.DRAFT, "steward", versions=(
             Version("Deal: Nordic Transport Institute, courier route study",
                     "Route data for a study of courier safety at junctions.",
                     deal("Nordic Transport Institute", "https://nti.example.org", "academic", ["delivery-routes"],
-                         academic, price="8000.00", start=on(60), end=on(240))),
+                         academic, price="8000.00", start=on(60), end=on(240), regions=["EEA"])),
             Version("Deal: Nordic Transport Institute, courier route study",
                     "Route data for a study of courier safety at junctions. The institute accepted our usual "
                     "fee for six months of data.",
                     deal("Nordic Transport Institute", "https://nti.example.org", "academic", ["delivery-routes"],
-                         academic, price="8500.00", start=on(60), end=on(240),
+                         academic, price="8500.00", start=on(60), end=on(240), regions=["EEA"],
                          contact="research@nti.example.org"), note="Price as negotiated on the phone."))),
         Story("deal_approval", S.DISCUSSION, "rosa", steward="steward", versions=(
             Version("Deal: Quillstream AI, licence to train a writing assistant",
@@ -252,7 +252,7 @@ def deal_stories(today: date) -> list[Story]:
                     "Ride logs for a two-year study of working hours, in groups of at least 50, deleted after a "
                     "year, quarterly reports, open to our audit.",
                     deal("Open Mobility Lab", "https://openmobility.example.edu", "academic", ["ride-logs"],
-                         academic, price="12000.00", start=today - timedelta(days=3), end=on(362),
+                         academic, price="12000.00", start=today - timedelta(days=3), end=on(362), regions=["EEA"],
                          contact="data@openmobility.example.edu")),),
             talks=(Talk("kofi", "A fair price and strict terms. I am in favour."),)),
         # Approved a month ago for a four-week pilot: enacted then (the story's clock is in the past), so
@@ -262,20 +262,21 @@ def deal_stories(today: date) -> list[Story]:
                     "Delivery routes of four weeks for a pilot study of waiting times at restaurants, in groups "
                     "of at least 50, deleted after a year.",
                     deal("Urban Freight Lab", "https://urbanfreight.example.edu", "academic", ["delivery-routes"],
-                         academic, price="3000.00", start=on(-29), end=on(-2),
+                         academic, price="3000.00", start=on(-29), end=on(-2), regions=["EEA"],
                          contact="pilot@urbanfreight.example.edu")),),
             talks=(Talk("farah", "Four weeks is short, but the waiting times are exactly what we complain about."),)),
         Story("deal_approval", S.REJECTED, "rosa", days_ago=14, versions=(
             Version("Deal: Gig Economy Observatory, five years of earnings data",
                     "Earnings statements for a long-term panel; the observatory offers 2,000 EUR.",
                     deal("Gig Economy Observatory", "https://gig-observatory.example.org", "academic",
-                         ["earnings-statements"], academic, price="2000.00", start=on(-10), end=on(355))),),
+                         ["earnings-statements"], academic, price="2000.00", start=on(-10), end=on(355),
+                         regions=["EEA"])),),
             talks=(Talk("nadia", "2,000 EUR for our pay slips is far too little."),)),
         Story("deal_approval", S.NO_QUORUM, "steward", days_ago=24, versions=(
             Version("Deal: Institute for Labour Studies, app usage panel",
                     "App usage for a study of offer rejection rates.",
                     deal("Institute for Labour Studies", "https://labour-studies.example.edu", "academic",
-                         ["app-usage"], academic, price="9000.00", start=on(-20), end=on(160))),)),
+                         ["app-usage"], academic, price="9000.00", start=on(-20), end=on(160), regions=["EEA"])),)),
         Story("deal_approval", S.WITHDRAWN, "rosa", days_ago=10, versions=(
             Version("Deal: Routewise GmbH, route optimisation licence",
                     "Routewise wants our delivery routes to improve its dispatch software.",
@@ -287,7 +288,7 @@ def deal_stories(today: date) -> list[Story]:
             Version("Deal: CityPulse Analytics, ride demand study",
                     "CityPulse wants to study ride demand around events.",
                     deal("CityPulse Analytics", "https://citypulse.example.com", "academic", ["ride-logs"],
-                         academic, price="7000.00", start=on(10), end=on(190))),),
+                         academic, price="7000.00", start=on(10), end=on(190), regions=["EEA"])),),
             reason="CityPulse turned out to be a marketing agency, not a research institute; the counterparty "
                    "category was wrong.", sponsors=1),
     ]

@@ -49,6 +49,22 @@ def rule_json(**overrides: Any) -> dict[str, Any]:
     return rule
 
 
+def covering_rule_json(**overrides: Any) -> dict[str, Any]:
+    """A permission that covers :func:`deal_json`'s deal (which only narrows it): Example AI may train AI
+    models on ride logs for commercial research in 2027, attributing the cooperative. Assigned to Example
+    AI alone, so that other parties' deals are covered by no rule."""
+    rule: dict[str, Any] = {
+        "id": "commercial-training", "effect": "permission", "datasets": ["ride-logs"], "action": "train_ai_model",
+        "assignee": {"type": "party", "value": "https://example.ai", "name": "Example AI"},
+        "purposes": [DPV + "CommercialResearch"],
+        "constraints": {"min_cohort_size": None, "retention_days": None, "not_before": "2027-01-01",
+                        "not_after": "2027-12-31", "regions": []},
+        "duties": [{"kind": "attribute"}], "description": "",
+    }
+    rule.update(overrides)
+    return rule
+
+
 def prohibition_json(**overrides: Any) -> dict[str, Any]:
     rule = {
         "id": "no-genai-training", "effect": "prohibition", "datasets": ["ride-logs"],

@@ -216,12 +216,42 @@ def test_duties_of_the_permission_the_deal_does_not_provide():
         ("duty_missing", "reported"), ("duty_missing", "reported")]
 
 
-def test_one_satisfied_permission_is_enough():
+def test_every_covering_rule_binds_even_beside_a_lenient_one():
+    # A deal only narrows what the rules permit: a lenient rule does not excuse the strict one.
     strict = limited(retention_days=30, min_cohort_size=10_000)
     lenient = Rule("lenient", "permission", ("ride-logs",), "train_ai_model")
-    assert deal_conflicts(deal(retention_days=None), [strict, lenient]) == []
-    assert codes(deal_conflicts(deal(retention_days=None), [strict])) == [
+    assert codes(deal_conflicts(deal(retention_days=None), [strict, lenient])) == [
         ("retention_exceeds", "limited"), ("cohort_too_small", "limited")]
+    assert deal_conflicts(deal(retention_days=None), [lenient]) == []
+
+
+EEA_ONLY = Rule("eea-only", "permission", ("ride-logs",), "use", constraints=Constraints(regions=("EEA",)),
+                duties=(Duty("attribute"),))
+
+
+def test_a_deal_without_the_rules_region_or_attribution_is_flagged():
+    conflicts = deal_conflicts(deal(), [EEA_ONLY])
+    assert codes(conflicts) == [("region_missing", "eea-only"), ("duty_missing", "eea-only")]
+    assert conflicts[0].message == ("Rule 'eea-only' allows processing ride-logs only in the European Economic "
+                                    "Area, and this deal names no region.")
+    assert conflicts[1].message == ("Rule 'eea-only' requires users of ride-logs to attribute the cooperative, "
+                                    "and this deal does not.")
+    assert deal_conflicts(deal(regions=["EEA"], attribution=True), [EEA_ONLY]) == []
+
+
+@pytest.mark.parametrize(("regions", "flagged"), [
+    (["DE"], False), (["DE", "NO"], False), (["EU"], False), (["DE", "US"], True), (["US"], True),
+])
+def test_a_deal_region_must_stay_within_the_rules(regions, flagged):
+    conflicts = deal_conflicts(deal(regions=regions, attribution=True), [EEA_ONLY])
+    assert codes(conflicts) == ([("region_outside", "eea-only")] if flagged else [])
+
+
+def test_a_deal_for_an_uncovered_purpose_is_not_bound_by_that_rule():
+    research = Rule("research", "permission", ("ride-logs",), "use", purposes=(DPV + "AcademicResearch",),
+                    constraints=Constraints(regions=("EEA",)))
+    commercial = Rule("commercial", "permission", ("ride-logs",), "use", purposes=(DPV + "CommercialResearch",))
+    assert deal_conflicts(deal(), [research, commercial]) == []
 
 
 def test_every_conflict_code_is_known_and_messages_are_sentences():
@@ -231,6 +261,9 @@ def test_every_conflict_code_is_known_and_messages_are_sentences():
                                                          "Marketing"), retention_days=None), rules)
     assert {c.code for c in conflicts} == {"prohibited", "purpose_not_allowed", "retention_exceeds",
                                            "cohort_too_small"}
+    flagged = deal_conflicts(deal(regions=["US"]), [EEA_ONLY]) + deal_conflicts(deal(), [EEA_ONLY])
+    assert {c.code for c in flagged} == {"region_outside", "region_missing", "duty_missing"}
+    conflicts += flagged
     for conflict in conflicts:
         assert conflict.code in CONFLICT_CODES
         assert conflict.message.endswith(".")

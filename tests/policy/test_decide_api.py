@@ -28,13 +28,16 @@ from governance.policy.terms.parsing import from_json
 from governance.policy.terms.vocabulary import DPV, PROFILE
 from governance.sitecontext import SiteSettings
 from tests.conftest import fetch_all, make_member
-from tests.policy.samples import deal_json, prohibition_json, rule_json
+from tests.policy.samples import covering_rule_json, deal_json, prohibition_json, rule_json
 
 BASE = "http://localhost"
 URL = "/api/v1/policy/decide"
 EXAMPLE_AI = "https://example.ai"
 OLD_PARTNER = "https://old-partner.example"
 PAUSED = "https://paused.example"
+
+
+COMMERCIAL_TRAINING = covering_rule_json()
 
 
 def _at(text: str) -> datetime:
@@ -64,7 +67,8 @@ def policy(db_session, catalogue):
                                       "not_after": None, "regions": []},
                          purposes=[DPV + "ResearchAndDevelopment"], datasets=["ride-logs", "old-surveys"])
     enact_rule_changes(db_session, actor=None, body=from_json(DataUseRuleBody,
-        {"changes": [{"op": "add", "rule": research}]}), proposal_id=11, now=_at("2027-01-10T09:00:00"))
+        {"changes": [{"op": "add", "rule": research}, {"op": "add", "rule": COMMERCIAL_TRAINING}]}),
+        proposal_id=11, now=_at("2027-01-10T09:00:00"))
     enact_rule_changes(db_session, actor=None, body=from_json(DataUseRuleBody,
         {"changes": [{"op": "add", "rule": prohibition_json(datasets=["*"])}]}), proposal_id=12,
         now=_at("2027-06-01T09:00:00"))
@@ -103,7 +107,10 @@ def test_agreement_permits_its_party_with_duties_and_the_versions_consulted(clie
     assert answer["decision"] == "permit"
     assert answer["permitted"] is True
     assert answer["rules"] == [f"{deal}#permission-1"]
-    assert [d["kind"] for d in answer["duties"]] == ["compensate", "delete_after", "report_every", "submit_to_audit"]
+    assert [d["kind"] for d in answer["duties"]] == ["compensate", "delete_after", "report_every", "attribute",
+                                                     "submit_to_audit"]
+    attribute = answer["duties"][3]
+    assert attribute["required_by"] == [f"{BASE}/policy/data-use/v1#rule-commercial-training"]
     assert _uids(answer) == [f"{BASE}/policy/data-use/v1", deal]
     set_v1 = answer["policies"][0]
     assert (set_v1["version"], set_v1["adopted_at"], set_v1["proposal"]) == (1, "2027-01-10T09:00:00Z",
@@ -123,15 +130,19 @@ def test_the_data_use_version_in_force_at_the_time_decides(client, policy):
     assert after_ban["decision"] == "deny"
     assert [r["id"] for r in after_ban["reasons"]] == [f"{BASE}/policy/data-use/v2#rule-no-genai-training"]
     assert _uids(after_ban)[0] == f"{BASE}/policy/data-use/v2"
+    # Before the first version, no rule covers the deal: it permits nothing (a deal only narrows the rules).
     before_any_version = _ask(client, time="2027-01-05T00:00:00Z").json
-    assert before_any_version["decision"] == "permit"
+    assert before_any_version["decision"] == "deny"
     assert _uids(before_any_version) == [f"{BASE}/deals/{policy['current']}/agreement"]
+    assert [r["constraint"] for r in before_any_version["reasons"]] == ["coverage"]
+    assert "No data-use rule in force permits" in before_any_version["reasons"][0]["message"]
 
 
 def test_an_expired_agreement_no_longer_applies(client, policy):
     fields = {"party": OLD_PARTNER, "action": "aggregate", "purpose": "ServiceOptimisation", "cohort_size": None}
     during = _ask(client, time="2026-06-30T23:00:00Z", **fields).json
-    assert during["decision"] == "permit"
+    # Consulted while in force (no rule covered it then, so it did not permit: see test_uncovered...).
+    assert during["decision"] == "deny"
     assert during["rules"] == [f"{BASE}/deals/{policy['old']}/agreement#permission-1"]
     after = _ask(client, time="2026-07-01T00:00:00Z", **fields).json
     assert after["decision"] == "not_applicable"
@@ -261,7 +272,7 @@ def test_the_answer_is_the_same_on_every_backend_for_a_whole_table(client, polic
         ({"dataset": "chat-transcripts"}, "not_applicable"),
         ({"purpose": "AcademicResearch"}, "deny"),
         ({"cohort_size": 99}, "deny"),
-        ({"time": "2028-01-01T00:00:00Z"}, "not_applicable"),
+        ({"time": "2028-01-01T00:00:00Z"}, "deny"),  # the deal has ended, and the rule's window too
         ({"time": "2027-12-31T23:59:59Z", "action": "train_generative_model"}, "deny"),
     ]
     assert [_ask(client, **fields).json["decision"] for fields, _ in table] == [want for _, want in table]
@@ -283,7 +294,7 @@ def test_a_counterparty_named_by_its_agreement_iri_is_that_agreement_party(clien
     db_session.commit()
     uid = f"{BASE}/deals/{agreement.id}/agreement"
     answer = _ask(client, party=f"{uid}#counterparty").json
-    assert answer["decision"] == "permit"
+    assert answer["rules"] == [f"{uid}#permission-1"]  # consulted (and not permitting: no rule covers it)
     assert answer["request"]["party"] == odd
     assert _ask(client, party=f"{BASE}/deals/999/agreement#counterparty").json["decision"] == "not_applicable"
 
@@ -325,3 +336,50 @@ def test_the_demo_answers_for_its_agreements_and_its_prohibitions(app, client, d
                       time=now.isoformat(), cohort_size=100_000, region="DE").json
         assert answer["decision"] == "deny"
         assert f"{BASE}/policy/data-use/v{version.number}#rule-{rule.id}" in [r["id"] for r in answer["reasons"]]
+
+
+def test_the_demo_research_rule_binds_open_mobility_lab_to_europe(app, client, db_session):
+    """The issue's request: Open Mobility Lab aggregating ride logs for academic research in the US."""
+    site = SiteSettings.from_config(app.config)
+    assert seed_demo(db_session, hasher=password_hasher({"ENV_NAME": "test"}), site=site)
+    db_session.commit()
+    lab = next(a for a in list_agreements(db_session) if a.counterparty_identifier == "https://openmobility.example.edu")
+    number = current_policy_version(db_session, "data_use").number
+    db_session.close()
+    fields = {"party": "https://openmobility.example.edu", "action": "aggregate", "dataset": "ride-logs",
+              "purpose": "AcademicResearch", "cohort_size": 100,
+              "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    rule = f"{BASE}/policy/data-use/v{number}#rule-research-aggregate"
+    answer = _ask(client, region="US", **fields).json
+    assert answer["decision"] == "deny"
+    spatial = [r for r in answer["reasons"] if r["constraint"] == "spatial"]
+    assert rule in [r["id"] for r in spatial]
+    assert any("Rule 'research-aggregate'" in r["message"] and "European Economic Area" in r["message"]
+               for r in spatial)
+    permitted = _ask(client, region="NO", **fields).json
+    assert permitted["decision"] == "permit", permitted["explanation"]
+    assert permitted["rules"] == [f"{BASE}/deals/{lab.id}/agreement#permission-1"]
+    duties = {d["kind"]: d for d in permitted["duties"]}
+    assert rule in duties["attribute"]["required_by"]
+    assert duties["report_every"]["days"] == 90  # the deal's quarterly report beats the rule's 180 days
+
+
+def test_a_rule_tightened_after_approval_binds_the_agreement_from_its_adoption_on(client, policy, db_session):
+    tightened = {**COMMERCIAL_TRAINING, "constraints": {**COMMERCIAL_TRAINING["constraints"], "regions": ["EEA"]},
+                 "duties": [*COMMERCIAL_TRAINING["duties"], {"kind": "delete_after", "days": 90}]}
+    enact_rule_changes(db_session, actor=None, body=from_json(DataUseRuleBody,
+        {"changes": [{"op": "change", "rule": tightened}]}), proposal_id=13, now=_at("2027-09-01T09:00:00"))
+    db_session.commit()
+    db_session.close()
+    before = _ask(client, time="2027-08-31T23:59:59Z", region="US").json
+    assert before["decision"] == "permit"
+    assert {d["kind"]: d.get("days") for d in before["duties"]}["delete_after"] == 365
+    after = _ask(client, time="2027-09-01T09:00:00Z", region="US").json
+    assert after["decision"] == "deny"
+    assert [(r["constraint"], r["id"]) for r in after["reasons"]] == [
+        ("spatial", f"{BASE}/policy/data-use/v3#rule-commercial-training")]
+    assert _ask(client, time="2027-09-01T09:00:00Z").json["reasons"][0]["status"] == "missing"
+    inside = _ask(client, time="2027-09-01T09:00:00Z", region="DE").json
+    assert inside["decision"] == "permit"
+    delete = {d["kind"]: d for d in inside["duties"]}["delete_after"]
+    assert (delete["days"], delete["required_by"][-1]) == (90, f"{BASE}/policy/data-use/v3#rule-commercial-training")

@@ -52,13 +52,27 @@ RULES = (
           assignee={"type": "party", "value": PARTNER, "name": "Partner"}, purposes=("ServiceOptimisation",),
           retention_days=30),
     _rule("no-marketing", "prohibition", ["*"], "use", purposes=("Marketing",)),
+    # Covers the deal below: its region, cohort size and duties bind the agreement too (the deal's cohort
+    # minimum of 100 is stricter and wins; its report every 90 days is more frequent and wins).
+    _rule("commercial-training", "permission", ["ride-logs"], "train_ai_model", assignee=COMMERCIAL,
+          purposes=("CommercialResearch",), duties=({"kind": "report_every", "days": 180}, {"kind": "attribute"}),
+          min_cohort_size=50, regions=["EEA"]),
 )
 DEAL = from_json(DealBody, deal_json(
     datasets=["ride-logs", "shift-schedules"], prohibited_actions=["share"],
     permitted=[{"action": "train_ai_model", "purposes": [DPV + "CommercialResearch"]}]))
 SET_URI = f"{BASE}/policy/data-use/v3"
 DEAL_URI = f"{BASE}/deals/7/agreement"
-POLICIES = (data_use_policy(BASE, 3, RULES), agreement_policy(BASE, 7, DEAL))
+SET = data_use_policy(BASE, 3, RULES)
+POLICIES = (SET, agreement_policy(BASE, 7, DEAL, data_use=SET, rules=RULES))
+
+#: The same Set with the covering rule limited to 2026: the deal's term (2027) is outside it.
+WINDOWED_RULES = tuple(replace(rule, constraints=replace(rule.constraints, not_after=date(2026, 12, 31)))
+                       if rule.id == "commercial-training" else rule for rule in RULES)
+WINDOWED = data_use_policy(BASE, 3, WINDOWED_RULES)
+#: What the party owes under the deal: its price, then the merged duties of the deal and the rules
+#: that cover it (delete after the deal's 365 days, report every 90, attribute, audit).
+DEAL_DUTIES = ("compensate", "delete_after", "report_every", "attribute", "submit_to_audit")
 
 R = {rule.id: f"{SET_URI}#rule-{rule.id}" for rule in RULES}
 R["deal-permission-1"] = f"{DEAL_URI}#permission-1"
@@ -164,17 +178,31 @@ CASES = [
          _request(party="https://other.example", party_category=None, action="derive", dataset="chat-transcripts",
                   purpose="ImproveExistingProductsAndServices"), NOT_APPLICABLE),
     Case("agreement_permits_its_counterparty", _ai(), PERMIT, ("deal-permission-1",),
-         duties=("compensate", "delete_after", "report_every", "submit_to_audit"), excluded=("no-genai",)),
+         duties=DEAL_DUTIES, excluded=("no-genai",)),
     Case("agreement_party_matched_ignoring_case_and_trailing_slash", _ai(party="HTTPS://Example.AI/"), PERMIT,
-         ("deal-permission-1",), duties=("compensate", "delete_after", "report_every", "submit_to_audit"),
-         excluded=("no-genai",)),
-    Case("agreement_does_not_apply_to_another_party", _ai(party="https://copycat.ai"), NOT_APPLICABLE),
+         ("deal-permission-1",), duties=DEAL_DUTIES, excluded=("no-genai",)),
+    Case("agreement_does_not_apply_to_another_party", _ai(party="https://copycat.ai", party_category="academic"),
+         NOT_APPLICABLE),
     Case("agreement_cohort_minimum_missing_fails_closed", _ai(cohort_size=None), DENY, ("deal-permission-1",),
-         unmet=(("cohortSize", "missing"),)),
-    Case("agreement_cohort_below_minimum", _ai(cohort_size=99), DENY, ("deal-permission-1",),
+         unmet=(("cohortSize", "missing"), ("cohortSize", "missing"))),
+    Case("deal_stricter_than_the_rule_wins", _ai(cohort_size=99), DENY, ("deal-permission-1",),
          unmet=(("cohortSize", "failed"),)),
-    Case("agreement_purpose_not_agreed", _ai(purpose="AcademicResearch"), DENY, ("deal-permission-1",),
-         unmet=(("purpose", "failed"),)),
+    Case("agreement_purpose_not_agreed", _ai(purpose="AcademicResearch"), DENY,
+         ("commercial-training", "deal-permission-1"), unmet=(("purpose", "failed"), ("purpose", "failed"))),
+    # --- the covering rule binds the deal: its region, cohort size and window, and its duties
+    Case("rule_region_binds_the_deal", _ai(region="US"), DENY, ("deal-permission-1",),
+         unmet=(("spatial", "failed"),)),
+    Case("rule_region_missing_fails_closed_under_the_deal", _ai(region=None), DENY, ("deal-permission-1",),
+         unmet=(("spatial", "missing"),)),
+    Case("rule_cohort_binds_the_deal", _ai(cohort_size=20), DENY, ("deal-permission-1",),
+         unmet=(("cohortSize", "failed"), ("cohortSize", "failed"))),
+    Case("rule_window_binds_the_deal", _ai(), DENY, ("deal-permission-1",), unmet=(("dateTime", "failed"),),
+         policies=(WINDOWED, agreement_policy(BASE, 7, DEAL, data_use=WINDOWED, rules=WINDOWED_RULES))),
+    Case("uncovered_deal_permits_nothing", _ai(), DENY, ("deal-permission-1",), unmet=(("coverage", "failed"),),
+         policies=(data_use_policy(BASE, 1, ()), agreement_policy(BASE, 7, DEAL, data_use=data_use_policy(BASE, 1, ()),
+                                                                  rules=()))),
+    Case("deal_without_a_version_in_force_permits_nothing", _ai(), DENY, ("deal-permission-1",),
+         unmet=(("coverage", "failed"),), policies=(agreement_policy(BASE, 7, DEAL),)),
     Case("agreement_dataset_outside_its_target", _ai(dataset="chat-transcripts"), NOT_APPLICABLE),
     # --- actions: includedIn (a rule on a broader action covers narrower ones, not the reverse)
     Case("use_rule_covers_narrower_action", _request(party="https://anyone.example", party_category=None,
@@ -206,9 +234,11 @@ CASES = [
          ("deal-prohibition-1",)),
     Case("every_prohibition_in_effect_is_a_reason", _ai(action="sell"), DENY,
          ("no-sale-to-companies", "deal-prohibition-1")),
-    Case("duties_of_every_granting_permission_are_owed", _ai(dataset="shift-schedules"), PERMIT,
-         ("open-schedules", "deal-permission-1"),
-         duties=("attribute", "compensate", "delete_after", "report_every", "submit_to_audit"), excluded=("no-genai",)),
+    Case("the_deal_binds_where_a_set_rule_alone_would_grant", _ai(dataset="shift-schedules"), PERMIT,
+         ("deal-permission-1",), duties=DEAL_DUTIES, excluded=("no-genai",)),
+    Case("duties_of_every_granting_permission_are_owed", _request(
+        party="https://anyone.example", party_category="academic", dataset="health-diary"), PERMIT,
+         ("academic-research",), duties=("delete_after", "attribute")),
     # --- prohibitions with conditions: in effect unless a condition fails; missing attributes fail closed
     Case("prohibition_in_effect_when_its_condition_holds", _request(dataset="health-diary", region="US"), DENY,
          ("health-not-in-us",)),
@@ -418,3 +448,30 @@ def test_properties_of_decisions_on_random_policies(policies, request, attribute
     banned = decide(request, (*policies, data_use_policy(BASE, 99, (ban,)))).to_json()
     assert banned["decision"] == DENY
     assert f"{BASE}/policy/data-use/v99#rule-ban" in banned["rules"]
+
+
+def test_a_covering_rules_condition_is_named_as_the_rules_own():
+    answer = decide(_ai(region="US"), POLICIES).to_json()
+    (reason,) = answer["reasons"]
+    assert reason["id"] == reason["bound_by"] == R["commercial-training"]
+    assert reason["rule"] == R["deal-permission-1"]
+    assert reason["leftOperand"].endswith("spatial")
+    assert "Rule 'commercial-training' of data-use policy version 3 requires processing in the European " \
+           "Economic Area, not in United States." in reason["message"]
+
+
+def test_merged_duties_say_who_requires_them_and_the_stricter_period_wins():
+    duties = {d["kind"]: d for d in decide(_ai(), POLICIES).to_json()["duties"]}
+    assert duties["report_every"]["days"] == 90  # the deal's 90 beats the rule's 180
+    assert duties["report_every"]["required_by"] == [R["deal-permission-1"], R["commercial-training"]]
+    # The deal itself says nothing of attribution: both rules that cover it do.
+    assert duties["attribute"]["required_by"] == [R["open-schedules"], R["commercial-training"]]
+    assert duties["compensate"]["required_by"] == [R["deal-permission-1"]]
+    shorter = tuple(replace(r, duties=(*r.duties, replace(r.duties[0], kind="delete_after", days=30)))
+                    if r.id == "commercial-training" else r for r in RULES)
+    tightened = data_use_policy(BASE, 4, shorter)
+    duties = {d["kind"]: d for d in decide(_ai(), (tightened, agreement_policy(
+        BASE, 7, DEAL, data_use=tightened, rules=shorter))).to_json()["duties"]}
+    assert duties["delete_after"]["days"] == 30
+    assert duties["delete_after"]["required_by"] == [R["deal-permission-1"],
+                                                     f"{BASE}/policy/data-use/v4#rule-commercial-training"]

@@ -13,7 +13,7 @@ from governance.policy.terms.bodies import DataUseRuleBody, DealBody
 from governance.policy.terms.parsing import from_json
 from governance.policy.terms.vocabulary import DPV
 from tests.conftest import csrf_token
-from tests.policy.samples import deal_json, prohibition_json, rule_json
+from tests.policy.samples import covering_rule_json, deal_json, prohibition_json, rule_json
 
 URL = "/policy/check"
 EXAMPLE_AI = "https://example.ai"
@@ -31,6 +31,7 @@ def policy(db_session):
     enact_rule_changes(db_session, actor=None, body=from_json(DataUseRuleBody, {"changes": [
         {"op": "add", "rule": rule_json(constraints={"min_cohort_size": 50, "retention_days": 365, "not_before": None,
                                                      "not_after": None, "regions": []})},
+        {"op": "add", "rule": covering_rule_json()},
         {"op": "add", "rule": prohibition_json()}]}), proposal_id=5, now=_at("2027-01-10T09:00:00"))
     deal = enact_deal(db_session, actor=None, deal=from_json(DealBody, deal_json()), proposal_id=6,
                       now=_at("2026-12-15T10:00:00"))

@@ -78,7 +78,7 @@ def example_rule(rule_id: str = "no-genai-training", *, datasets: Sequence[str] 
 
 
 def allow_example_deals(session: Session, *, datasets: Sequence[str] = ("*",), action: str = "aggregate",
-                        rule_id: str = "allow-research-aggregation") -> None:
+                        rule_id: str = "allow-research-aggregation", now: datetime | None = None) -> None:
     """Adopt (directly in the policy store, no proposal) a permission under which the example deal
     has no conflicts: without any permission every deal is "not permitted"."""
     from governance.policy.services import current_rules, enact_rule_changes
@@ -89,7 +89,7 @@ def allow_example_deals(session: Session, *, datasets: Sequence[str] = ("*",), a
         return
     body = {"changes": [{"op": "add", "rule": example_rule(rule_id, datasets=datasets, action=action,
                                                           effect="permission", purposes=[RESEARCH])}]}
-    enact_rule_changes(session, actor=None, body=from_json(DataUseRuleBody, body), proposal_id=None)
+    enact_rule_changes(session, actor=None, body=from_json(DataUseRuleBody, body), proposal_id=None, now=now)
 
 
 def example_deal(*, datasets: Sequence[str] = ("ride-logs",), action: str = "aggregate",

@@ -27,6 +27,7 @@ from proposals.models import Proposal, ProposalState
 from tests.conftest import count_rows, fetch_all, reload
 from tests.proposals.factories import (
     add_sponsors,
+    allow_example_deals,
     example_deal,
     make_proposal,
     new_member,
@@ -57,6 +58,7 @@ def coop(app, db_session):
     """The constitution, the catalogue, a steward and three agreements: one in force, one expired,
     one upcoming."""
     steward = seed_governance(db_session)
+    allow_example_deals(db_session, now=NOW - timedelta(days=61))  # the rule that covers the deals
     active = _agreement(db_session, start=TODAY - timedelta(days=30), end=TODAY + timedelta(days=300))
     expired = _agreement(db_session, start=TODAY - timedelta(days=400), end=TODAY - timedelta(days=35),
                          name="Old Partner", identifier="https://old.example")
@@ -227,7 +229,7 @@ def test_an_adopted_suspension_suspends_the_agreement_from_that_moment(coop, db_
     assert reload(db_session, Agreement, coop["upcoming"]).suspended_at is None
 
 
-def test_an_agreement_suspended_by_vote_stops_permitting_at_once(coop, db_session, client):
+def test_an_agreement_suspended_by_vote_stops_applying_at_once(coop, db_session, client):
     ask = {"party": UNIVERSITY, "action": "aggregate", "dataset": "ride-logs", "purpose": "AcademicResearch",
            "cohort_size": 60}
     before = (NOW - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -239,8 +241,10 @@ def test_an_agreement_suspended_by_vote_stops_permitting_at_once(coop, db_sessio
     earlier = client.post("/api/v1/policy/decide", json={**ask, "time": before}).json
     assert earlier["decision"] == "permit"  # the past stays as it was
     after = client.post("/api/v1/policy/decide", json={**ask, "time": at}).json
-    assert after["decision"] == "not_applicable"
     assert f"/deals/{coop['active']}/agreement" not in str(after["policies"])
+    # What is left is what the data-use rule permits everyone on its own terms: not the agreement's.
+    assert after["rules"] == ["http://localhost/policy/data-use/v1#rule-allow-research-aggregation"]
+    assert "compensate" not in [duty["kind"] for duty in after["duties"]]
 
 
 def test_a_rejected_suspension_changes_nothing(coop, db_session):

@@ -14,11 +14,17 @@ returns a :class:`Decision`. The semantics, documented for clients in docs/polic
 3. A prohibition about the request is in effect unless one of its conditions fails: a missing
    attribute cannot show it does not apply, so it counts against the party (fail closed).
 4. A permission grants the request only when every condition is satisfied (missing fails closed).
-5. ``conflict: prohibit`` within each policy and across them: any prohibition in effect, from the
+5. An agreement's permission is also bound by the data-use rules in force that cover it (see
+   ``terms.binding``): it grants only when one of them targets the dataset and admits the purpose
+   (``coverage``; none does: *failed*) and every condition of each of them but its purpose (region,
+   cohort size, date window) is satisfied as well; those conditions are reported under the rule's IRI.
+6. ``conflict: prohibit`` within each policy and across them: any prohibition in effect, from the
    voted data-use Set or from one of the party's own agreements, denies, whatever permits it.
-   Otherwise one granting permission from any policy in force is enough: permit, with the duties of
-   every granting permission (the party owes them all).
-6. No prohibition in effect and no granting permission: ``deny`` when some permission was about the
+   Otherwise, when a permission of one of the party's agreements is about the request and admits its
+   purpose, the deal binds: only such permissions may grant (a deal only narrows; the data-use rules
+   do not grant the party more beside it). Else any permission may grant. One granting permission is
+   enough: permit, with the duties of every granting permission (the party owes them all).
+7. No prohibition in effect and no granting permission: ``deny`` when some permission was about the
    request (its failed or missing conditions are the reasons), else ``not_applicable``, which
    clients must treat as a refusal.
 """
@@ -29,14 +35,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from governance.policy.decisions.policies import DecisionDuty, InForcePolicy, PolicyRule
+from governance.policy.decisions.policies import AGREEMENT, DecisionDuty, InForcePolicy, PolicyRule
 from governance.policy.decisions.request import DecisionRequest, iso_time
+from governance.policy.terms.binding import assignee_matches, region_within
 from governance.policy.terms.bodies import EVERY_DATASET, Counterparty
-from governance.policy.terms.conflicts import assignee_matches
 from governance.policy.terms.fields import long_date
 from governance.policy.terms.vocabulary import (
-    EEA_MEMBERS,
-    EU_MEMBERS,
     ODRL,
     PROFILE,
     action_is_a,
@@ -54,7 +58,8 @@ FAILED = "failed"
 MISSING = "missing"
 
 #: The ODRL left operand of each condition the engine checks (``assignee`` is ODRL's party function,
-#: for a rule assigned to a category of party when the party's category is not known).
+#: for a rule assigned to a category of party when the party's category is not known). ``coverage``
+#: (an agreement's use that no data-use rule in force admits) has none.
 LEFT_OPERANDS: dict[str, str] = {
     "purpose": ODRL + "purpose",
     "dateTime": ODRL + "dateTime",
@@ -66,9 +71,12 @@ LEFT_OPERANDS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Condition:
+    """``rule``: the IRI of the data-use rule that sets it when it binds an agreement's permission."""
+
     operand: str
     status: str
     message: str
+    rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,9 +138,14 @@ class Decision:
                 reasons.append({"kind": "prohibition", "id": outcome.rule.iri, **where, "message": message})
                 continue
             for condition in outcome.unmet:
-                reasons.append({"kind": "constraint", "id": outcome.rule.iri, **where,
-                                "constraint": condition.operand, "leftOperand": LEFT_OPERANDS[condition.operand],
-                                "status": condition.status, "message": condition.message})
+                reason = {"kind": "constraint", "id": condition.rule or outcome.rule.iri, **where,
+                          "constraint": condition.operand, "status": condition.status,
+                          "message": condition.message}
+                if condition.operand in LEFT_OPERANDS:
+                    reason["leftOperand"] = LEFT_OPERANDS[condition.operand]
+                if condition.rule:
+                    reason["bound_by"] = condition.rule
+                reasons.append(reason)
         return reasons
 
     def explanation(self) -> list[str]:
@@ -198,18 +211,6 @@ def _assignee_condition(rule: PolicyRule, request: DecisionRequest) -> Condition
 
 # --- conditions -------------------------------------------------------------------------------
 
-def region_within(region: str, allowed: str) -> bool:
-    """Whether processing in ``region`` stays in ``allowed`` (a country is in the EU and the EEA; the EU is
-    in the EEA; never the reverse)."""
-    if region == allowed:
-        return True
-    if allowed == "EU":
-        return region in EU_MEMBERS
-    if allowed == "EEA":
-        return region == "EU" or region in EEA_MEMBERS
-    return False
-
-
 def _conditions(rule: PolicyRule, request: DecisionRequest) -> list[Condition]:
     name = rule.name[0].upper() + rule.name[1:]
     conditions: list[Condition] = []
@@ -249,6 +250,19 @@ def _conditions(rule: PolicyRule, request: DecisionRequest) -> list[Condition]:
     return conditions
 
 
+def _bound_conditions(rule: PolicyRule, request: DecisionRequest) -> list[Condition]:
+    """What the data-use rules that cover an agreement's permission add to its own conditions."""
+    admits = any(_targets(bound, request.dataset) and (not bound.purposes or any(
+        purpose_is_a(request.purpose, allowed) for allowed in bound.purposes)) for bound in rule.bound_by)
+    doing = f"{action_text(request.action, request.dataset)} for {purpose_label(request.purpose).lower()}"
+    coverage = [] if admits else [Condition(
+        "coverage", FAILED,
+        f"No data-use rule in force permits {doing}, so {rule.name} does not either: a deal only narrows what "
+        "the rules permit.")]
+    return coverage + [replace(condition, rule=bound.iri) for bound in rule.bound_by
+                       for condition in _conditions(bound, request) if condition.operand != "purpose"]
+
+
 def evaluate_rule(policy: InForcePolicy, rule: PolicyRule, request: DecisionRequest) -> RuleOutcome | None:
     """The rule's outcome for the request, or None when the rule is not about it."""
     if not _targets(rule, request.dataset) or not action_is_a(request.action, rule.action):
@@ -257,6 +271,11 @@ def evaluate_rule(policy: InForcePolicy, rule: PolicyRule, request: DecisionRequ
     if party is False:
         return None
     conditions = _conditions(rule, request)
+    if policy.type == AGREEMENT and rule.effect == "permission":
+        bound = _bound_conditions(rule, request)
+        if any(c.operand == "purpose" and c.status == FAILED for c in conditions):
+            bound = [c for c in bound if c.operand != "coverage"]  # the deal's own purpose already says no
+        conditions += bound
     if isinstance(party, Condition):
         conditions.insert(0, party)
     return RuleOutcome(policy, rule, tuple(conditions))
@@ -276,6 +295,10 @@ def _narrower_prohibitions(policies: Sequence[InForcePolicy], request: DecisionR
     return found
 
 
+def _admits_purpose(outcome: RuleOutcome) -> bool:
+    return all(c.status == SATISFIED for c in outcome.conditions if c.operand == "purpose")
+
+
 def decide(request: DecisionRequest, policies: Sequence[InForcePolicy], *,
            party_category_source: str | None = None) -> Decision:
     """Apply the semantics above. ``policies`` are those in force at ``request.time`` that may apply
@@ -290,11 +313,15 @@ def decide(request: DecisionRequest, policies: Sequence[InForcePolicy], *,
     forbidding = tuple(o for o in outcomes if o.forbids)
     if forbidding:
         return Decision(DENY, request, party_category_source, consulted, forbidding)
-    granting = tuple(o for o in outcomes if o.grants)
+    permissions = tuple(o for o in outcomes if o.rule.effect == "permission")
+    own = tuple(o for o in permissions if o.policy.type == AGREEMENT and _admits_purpose(o))
+    if own:
+        # The party's own deal is about this use: it binds, the data-use rules do not grant beside it.
+        permissions = own
+    granting = tuple(o for o in permissions if o.grants)
     if granting:
         return Decision(PERMIT, request, party_category_source, consulted, granting,
                         tuple(_narrower_prohibitions(policies, request)))
-    permissions = tuple(o for o in outcomes if o.rule.effect == "permission")
     if permissions:
         return Decision(DENY, request, party_category_source, consulted, permissions)
     return Decision(NOT_APPLICABLE, request, party_category_source, consulted, ())

@@ -10,9 +10,12 @@ permitted uses, prohibited actions, a term, a cohort minimum and obligations. Bo
   ``#prohibition-i`` for the i-th prohibited action (i from 1, in the order of the terms).
 
 An agreement's rules are assigned to its counterparty, target the deal's datasets, and are limited to
-the deal's term. Every permission of a deal carries the deal's duties: pay the price, report,
-delete after the retention period, submit to audit. A data-use rule's ``retention_days`` is a duty to
-delete (the request cannot say how long data will be kept, so it is an obligation, not a condition).
+the deal's term. A deal only narrows what the rules permit (``terms.binding``): each permission of an
+agreement is *bound by* the data-use rules in force that cover it (``bound_by``; the engine checks their
+conditions too and requires one of them to admit the request) and carries the merged duties of the deal
+and those rules: pay the price (the deal's alone), delete and report (the shortest period wins),
+attribute, submit to audit. A data-use rule's ``retention_days`` is a duty to delete (the request
+cannot say how long data will be kept, so it is an obligation, not a condition).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from governance.policy.terms.binding import DEAL, bind
 from governance.policy.terms.bodies import Assignee, DealBody, Rule
 from governance.policy.terms.fields import money_json
 from governance.policy.wording.describe import days_text, money_text
@@ -33,13 +37,16 @@ AGREEMENT = "Agreement"
 @dataclass(frozen=True)
 class DecisionDuty:
     """An obligation of a permission: ``delete_after``/``report_every`` (``days``), ``attribute``,
-    ``submit_to_audit``, or ``compensate`` (``amount`` as "12000.00", ``currency``, ``schedule``)."""
+    ``submit_to_audit``, or ``compensate`` (``amount`` as "12000.00", ``currency``, ``schedule``).
+    ``required_by``: for an agreement's duty, the IRIs of the policies' rules that require it (the
+    agreement's permission itself when the deal sets it, and every data-use rule that binds it)."""
 
     kind: str
     days: int | None = None
     amount: str | None = None
     currency: str | None = None
     schedule: str | None = None
+    required_by: tuple[str, ...] = ()
 
     def text(self) -> str:
         if self.kind == "delete_after":
@@ -60,13 +67,16 @@ class DecisionDuty:
         for name in ("days", "amount", "currency", "schedule"):
             if getattr(self, name) is not None:
                 data[name] = getattr(self, name)
+        if self.required_by:
+            data["required_by"] = list(self.required_by)
         return data
 
 
 @dataclass(frozen=True)
 class PolicyRule:
     """One permission or prohibition of a policy in force. ``datasets`` may be ``("*",)`` (every
-    dataset); empty ``purposes`` or ``regions`` mean no condition on them."""
+    dataset); empty ``purposes`` or ``regions`` mean no condition on them. ``bound_by``: for an agreement's
+    permission, the data-use rules that cover it (whose conditions bind it too)."""
 
     iri: str
     name: str
@@ -80,6 +90,7 @@ class PolicyRule:
     not_after: date | None = None
     regions: tuple[str, ...] = ()
     duties: tuple[DecisionDuty, ...] = ()
+    bound_by: tuple[PolicyRule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,33 +140,38 @@ def data_use_policy(base_url: str, number: int, rules: Sequence[Rule],
                          {"version": number, **(details or {})})
 
 
-def _deal_duties(deal: DealBody) -> tuple[DecisionDuty, ...]:
-    duties = [DecisionDuty("compensate", amount=money_json(deal.price), currency=deal.currency,
-                           schedule=deal.payment_schedule)]
-    if deal.retention_days is not None:
-        duties.append(DecisionDuty("delete_after", deal.retention_days))
-    if deal.reporting_every_days is not None:
-        duties.append(DecisionDuty("report_every", deal.reporting_every_days))
-    if deal.audit:
-        duties.append(DecisionDuty("submit_to_audit"))
-    return tuple(duties)
+def _bound_duties(deal: DealBody, binding_duties: Sequence[Any], own_iri: str, rule_iri: Mapping[str, str]
+                  ) -> tuple[DecisionDuty, ...]:
+    pay = DecisionDuty("compensate", amount=money_json(deal.price), currency=deal.currency,
+                       schedule=deal.payment_schedule, required_by=(own_iri,))
+    return (pay, *(DecisionDuty(duty.kind, duty.days, required_by=tuple(
+        own_iri if source == DEAL else rule_iri[source] for source in duty.sources)) for duty in binding_duties))
 
 
 def agreement_policy(base_url: str, agreement_id: int, deal: DealBody,
-                     details: Mapping[str, Any] | None = None) -> InForcePolicy:
-    """The agreement of an approved deal: its permitted uses, then its prohibited actions."""
+                     details: Mapping[str, Any] | None = None,
+                     data_use: InForcePolicy | None = None, rules: Sequence[Rule] = ()) -> InForcePolicy:
+    """The agreement of an approved deal: its permitted uses, then its prohibited actions. ``data_use`` is
+    the data-use version in force at the time asked about (compiled from ``rules``), None if there is none:
+    a permission no rule in force covers permits nothing."""
     uid = agreement_uid(base_url, agreement_id)
     party = Assignee("party", deal.counterparty.identifier, deal.counterparty.name)
     title = f"agreement #{agreement_id} with {deal.counterparty.name}"
     common = {"datasets": deal.datasets, "assignee": party, "not_before": deal.start_date,
               "not_after": deal.end_date}
-    permissions = tuple(PolicyRule(
-        iri=f"{uid}#permission-{i}", name=f"permission {i} of the {title}", effect="permission", action=use.action,
-        purposes=use.purposes, min_cohort_size=deal.min_cohort_size, duties=_deal_duties(deal), **common)
-        for i, use in enumerate(deal.permitted, 1))
+    compiled = {rule.iri.rsplit("#rule-", 1)[1]: rule for rule in data_use.rules} if data_use else {}
+    rule_iri = {rule_id: rule.iri for rule_id, rule in compiled.items()}
+    permissions = []
+    for binding in bind(deal, rules if data_use else ()):
+        iri = f"{uid}#permission-{binding.index}"
+        permissions.append(PolicyRule(
+            iri=iri, name=f"permission {binding.index} of the {title}", effect="permission",
+            action=binding.use.action, purposes=binding.use.purposes, min_cohort_size=deal.min_cohort_size,
+            regions=deal.regions, duties=_bound_duties(deal, binding.duties, iri, rule_iri),
+            bound_by=tuple(compiled[rule_id] for rule_id in binding.rule_ids()), **common))
     prohibitions = tuple(PolicyRule(
         iri=f"{uid}#prohibition-{i}", name=f"prohibition {i} of the {title}", effect="prohibition", action=action,
         **common)
         for i, action in enumerate(deal.prohibited_actions, 1))
-    return InForcePolicy(uid, AGREEMENT, title, permissions + prohibitions,
+    return InForcePolicy(uid, AGREEMENT, title, (*permissions, *prohibitions),
                          {"agreement": agreement_id, **(details or {})})

@@ -7,7 +7,8 @@ In force at time T (UTC):
 * the data-use version adopted last at or before T (none before the first enactment);
 * the party's agreements whose term includes T's date (both ends included) and that were not
   suspended at or before T. An agreement applies to its counterparty only, matched on the
-  identifier in the deal (case, surrounding spaces and a trailing ``/`` do not matter).
+  identifier in the deal (case, surrounding spaces and a trailing ``/`` do not matter), and is
+  bound by the data-use rules of the version in force at T that cover it.
 
 The party's category (for rules assigned to a category, e.g. "academic") is what its agreement
 records: one in force at T, else the latest approved at or before T. Only a party with no agreement
@@ -29,8 +30,8 @@ from governance.policy.decisions.policies import InForcePolicy, agreement_policy
 from governance.policy.decisions.request import BadDecisionRequest, DecisionRequest, iso_time, parse_decision_request
 from governance.policy.models import Agreement, Dataset, PolicyVersion
 from governance.policy.services import DATA_USE, rules_of
+from governance.policy.terms.binding import assignee_matches
 from governance.policy.terms.bodies import Assignee, Counterparty, DealBody
-from governance.policy.terms.conflicts import assignee_matches
 from governance.policy.terms.parsing import from_json
 from governance.sitecontext import as_utc
 
@@ -118,11 +119,16 @@ def decide_checked_request(session: Session, request: DecisionRequest, *, base_u
         source = "request"
     policies: list[InForcePolicy] = []
     version = data_use_version_at(session, request.time)
+    rules = rules_of(version) if version is not None else []
+    data_use = None
     if version is not None:
-        policies.append(data_use_policy(base_url, version.number, rules_of(version), _set_details(version, base_url)))
+        data_use = data_use_policy(base_url, version.number, rules, _set_details(version, base_url))
+        policies.append(data_use)
     for agreement in sorted((a for a in agreements if in_force_at(a, request.time)), key=lambda a: a.id):
+        # The rules in force at the request's time bind the agreement (a version adopted after the
+        # approval binds it from its adoption on).
         policies.append(agreement_policy(base_url, agreement.id, from_json(DealBody, agreement.terms),
-                                         _agreement_details(agreement, base_url)))
+                                         _agreement_details(agreement, base_url), data_use, rules))
     return decide(request, policies, party_category_source=source)
 
 

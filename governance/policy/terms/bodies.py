@@ -171,7 +171,11 @@ class PermittedUse:
 @dataclass(frozen=True)
 class DealBody:
     """A deal with a counterparty. ``price`` is the total for the whole term, paid on
-    ``payment_schedule``; ``retention_days`` None means the deal sets no deletion deadline."""
+    ``payment_schedule``; ``retention_days`` None means the deal sets no deletion deadline.
+    ``regions`` (where the data may be processed; empty: the deal itself names none) and
+    ``attribution`` (the counterparty attributes the cooperative) are stored only when set, so that
+    the terms, and the hashes, of deals drafted before they existed stay as they were. Whatever the
+    deal says, the adopted rules that cover it bind it too (docs/policy.md, "Rules and deals")."""
 
     counterparty: Counterparty
     datasets: tuple[str, ...]
@@ -187,8 +191,15 @@ class DealBody:
     reporting_every_days: int | None = None
     audit: bool = False
     notes: str = ""
+    regions: tuple[str, ...] = ()
+    attribution: bool = False
 
     def to_json(self) -> dict[str, Any]:
+        optional: dict[str, Any] = {}
+        if self.regions:
+            optional["regions"] = list(self.regions)
+        if self.attribution:
+            optional["attribution"] = True
         return {
             "counterparty": self.counterparty.to_json(),
             "datasets": list(self.datasets),
@@ -204,6 +215,7 @@ class DealBody:
             "reporting_every_days": self.reporting_every_days,
             "audit": self.audit,
             "notes": self.notes,
+            **optional,
         }
 
 

@@ -11,12 +11,15 @@ conflicts with the rules when:
   models" permits training generative models unless the deal rules that out);
 * ``not_permitted``: no permission covers the dataset and action for this counterparty at all;
 * ``purpose_not_allowed``: permissions cover the dataset and action, but none admits the purpose;
-* ``retention_exceeds``, ``cohort_too_small``, ``outside_window``, ``duty_missing``: every
-  permission that admits the use sets a condition the deal does not meet (permissions are
-  alternatives: one satisfied permission is enough).
+* ``retention_exceeds``, ``cohort_too_small``, ``outside_window``, ``duty_missing``,
+  ``region_missing``, ``region_outside``: a permission that covers the use (``terms.binding``) sets a
+  condition or duty the deal does not state, or states more loosely. Every covering rule binds the
+  use (a deal only narrows what the rules permit), so each one's findings are reported.
 
-A deal on every dataset (``"*"``) is covered only by permissions on every dataset. Regions are not
-compared: deals do not name a region, so a rule's regions become part of the agreement instead.
+The agreement, its export and its decisions are bound by the covering rules whatever the deal says
+(``terms.binding``); the gate makes the deal's own text say it before the vote, so that members vote
+on terms that are the ones that will bind. A deal on every dataset (``"*"``) is covered only by
+permissions on every dataset.
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from governance.policy.terms.bodies import EVERY_DATASET, Assignee, Counterparty, DealBody, PermittedUse, Rule
+from governance.policy.terms.binding import assignee_matches, purposes_overlap, regions_within, shared_datasets
+from governance.policy.terms.bodies import EVERY_DATASET, Assignee, DealBody, PermittedUse, Rule
 from governance.policy.terms.fields import long_date
 from governance.policy.terms.vocabulary import (
     ACTIONS,
     PARTY_CATEGORY_PLURALS,
+    REGIONS,
     action_is_a,
     purpose_is_a,
     purpose_label,
@@ -42,6 +47,8 @@ CONFLICT_CODES: dict[str, str] = {
     "cohort_too_small": "Cohorts too small",
     "outside_window": "Outside the rule's dates",
     "duty_missing": "A duty of the rule is missing",
+    "region_missing": "The rule's region is missing",
+    "region_outside": "Outside the rule's region",
 }
 
 
@@ -66,33 +73,6 @@ def deal_conflicts(deal: DealBody, rules: Sequence[Rule]) -> list[Conflict]:
 
 
 # --- matching ---------------------------------------------------------------------------------
-
-def _same_party(a: str, b: str) -> bool:
-    return a.strip().rstrip("/").lower() == b.strip().rstrip("/").lower()
-
-
-def assignee_matches(assignee: Assignee | None, counterparty: Counterparty) -> bool:
-    if assignee is None:
-        return True
-    if assignee.type == "category":
-        return assignee.value == counterparty.category
-    return _same_party(assignee.value, counterparty.identifier)
-
-
-def shared_datasets(rule_datasets: Sequence[str], deal_datasets: Sequence[str]) -> list[str]:
-    """The datasets both name (``"*"`` standing for every dataset)."""
-    if EVERY_DATASET in rule_datasets:
-        return list(deal_datasets)
-    if EVERY_DATASET in deal_datasets:
-        return list(rule_datasets)
-    return [d for d in deal_datasets if d in rule_datasets]
-
-
-def purposes_overlap(rule_purposes: Sequence[str], deal_purposes: Sequence[str]) -> bool:
-    if not rule_purposes or not deal_purposes:
-        return True
-    return any(purpose_is_a(p, q) or purpose_is_a(q, p) for p in deal_purposes for q in rule_purposes)
-
 
 def _window_overlaps(rule: Rule, deal: DealBody) -> bool:
     c = rule.constraints
@@ -120,6 +100,11 @@ def _purposes_text(purposes: Sequence[str]) -> str:
         return "any purpose"
     labels = [purpose_label(p).lower() for p in purposes]
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " or " + labels[-1]
+
+
+def _regions_text(regions: Sequence[str]) -> str:
+    names = [("the " if code in ("EU", "EEA") else "") + REGIONS.get(code, code) for code in regions]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _assignee_text(assignee: Assignee | None) -> str:
@@ -182,11 +167,10 @@ def _dataset_findings(deal: DealBody, use: PermittedUse, dataset: str,
             findings.append(("purpose_not_allowed", candidates[0].id,
                              f"The rules permit {doing} only {allowed}, not for {purpose_label(purpose).lower()}."))
             continue
-        violations = [_violations(rule, deal) for rule in admitting]
-        if any(not v for v in violations):
-            continue
-        for problems in violations:
-            findings.extend(problems)
+        # Every rule that covers the use binds it, not only the ones that admit this purpose exactly.
+        for rule in candidates:
+            if purposes_overlap(rule.purposes, use.purposes):
+                findings.extend(_violations(rule, deal))
     return findings
 
 
@@ -216,7 +200,17 @@ def _violations(rule: Rule, deal: DealBody) -> list[tuple[str, str | None, str]]
         term = f"from {long_date(deal.start_date)} to {long_date(deal.end_date)}"
         problems.append(("outside_window", rule.id,
                          f"{name} applies to {{data}} only {window}, and this deal runs {term}."))
+    if c.regions and not deal.regions:
+        problems.append(("region_missing", rule.id, f"{name} allows processing {{data}} only in "
+                                                    f"{_regions_text(c.regions)}, and this deal names no region."))
+    elif c.regions and not regions_within(deal.regions, c.regions):
+        problems.append(("region_outside", rule.id, f"{name} allows processing {{data}} only in "
+                                                    f"{_regions_text(c.regions)}, and this deal allows "
+                                                    f"{_regions_text(deal.regions)}."))
     for duty in rule.duties:
+        if duty.kind == "attribute" and not deal.attribution:
+            problems.append(("duty_missing", rule.id, f"{name} requires users of {{data}} to attribute the "
+                                                      "cooperative, and this deal does not."))
         if duty.kind == "report_every" and (deal.reporting_every_days is None
                                             or deal.reporting_every_days > duty.days):
             problems.append(("duty_missing", rule.id, f"{name} requires a report on the use of {{data}} at least "

@@ -91,7 +91,7 @@ class BodyReader(RuleReader):
                           required=("counterparty", "datasets", "permitted", "price", "currency", "payment_schedule",
                                     "start_date", "end_date"),
                           optional=("prohibited_actions", "retention_days", "min_cohort_size",
-                                    "reporting_every_days", "audit", "notes"))
+                                    "reporting_every_days", "audit", "notes", "regions", "attribution"))
         if obj is None:
             return BAD
         counterparty = self._get(obj, "", "counterparty", self.counterparty)
@@ -115,6 +115,10 @@ class BodyReader(RuleReader):
         audit = self._get(obj, "", "audit", lambda v, p: read_bool(v, p, self.errors, "Audit"), False)
         notes = self._get(obj, "", "notes", lambda v, p: read_text(
             v, p, self.errors, "The notes", max_length=10_000, single_line=False), "")
+        regions = self._get(obj, "", "regions", lambda v, p: read_set(
+            v, p, self.errors, "Regions", self.region, max_items=len(vocab.REGIONS)), ())
+        attribution = self._get(obj, "", "attribution", lambda v, p: read_bool(v, p, self.errors, "Attribution"),
+                                False)
         if ok(start, end) and end <= start:
             self.errors.add("end_date", "The end date must be after the start date.")
         if ok(permitted):
@@ -122,7 +126,7 @@ class BodyReader(RuleReader):
         if self.errors:
             return BAD
         return DealBody(counterparty, datasets, tuple(permitted), price, currency, schedule, start, end, prohibited,
-                        retention, cohort, reporting, audit, notes)
+                        retention, cohort, reporting, audit, notes, regions, attribution)
 
     def _check_permitted(self, permitted: list[PermittedUse], prohibited: Any) -> None:
         seen: set[str] = set()

@@ -190,6 +190,10 @@ def describe_deal(deal: DealBody, titles: Mapping[str, str]) -> list[str]:
         sentences.append(f"The counterparty reports on its use every {days_text(deal.reporting_every_days)}.")
     sentences.append("The counterparty submits to audit by the cooperative." if deal.audit
                      else "No audit is agreed.")
+    if deal.attribution:
+        sentences.append("The counterparty attributes the cooperative.")
+    if deal.regions:
+        sentences.append(f"The data may be processed only in {regions_text(deal.regions)}.")
     if deal.notes:
         sentences.append(f"Notes: {deal.notes}")
     return sentences

@@ -152,6 +152,8 @@ def _deal_fields(fields: Fields, deal: DealBody, titles: Mapping[str, str]) -> N
     put("reporting", "reporting_every_days", "Reporting",
         f"every {days_text(deal.reporting_every_days)}" if deal.reporting_every_days is not None else "none")
     put("audit", "audit", "Audit", "yes" if deal.audit else "no")
+    put("attribution", "attribution", "Attribution", "yes" if deal.attribution else "no")
+    put("regions", "regions", "Regions", regions_text(deal.regions) if deal.regions else "as the rules say")
     put("notes", "notes", "Notes", deal.notes or NOTHING)
 
 
