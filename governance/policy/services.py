@@ -37,6 +37,7 @@ from governance.policy.terms.bodies import DataUseRuleBody, PayoutFormula, Rule
 from governance.policy.terms.parsing import from_json
 from governance.policy.terms.ruleset import apply_changes
 from governance.signing import site_keys
+from governance.sitecontext import as_utc
 
 DATA_USE = "data_use"
 PAYOUT = "payout"
@@ -272,6 +273,22 @@ def get_policy_version(session: Session, line: str, number: int) -> PolicyVersio
 
 def rules_of(version: PolicyVersion) -> tuple[Rule, ...]:
     return tuple(from_json(Rule, rule) for rule in version.document["rules"])
+
+
+def data_use_version_at(session: Session, when: datetime) -> PolicyVersion | None:
+    """The data-use version in force at ``when``: the last one adopted at or before it. Compared in
+    Python, so that SQLite's zone-less timestamps and PostgreSQL's agree."""
+    rows = session.execute(select(PolicyVersion.id, PolicyVersion.number, PolicyVersion.adopted_at)
+                           .where(PolicyVersion.line == DATA_USE)).all()
+    adopted = [(row.number, row.id) for row in rows if as_utc(row.adopted_at) <= as_utc(when)]
+    return session.get(PolicyVersion, max(adopted)[1]) if adopted else None
+
+
+def rules_in_force_at(session: Session, when: datetime) -> tuple[int, tuple[Rule, ...]] | None:
+    """The number and rules of the data-use version in force at ``when`` (None before the first one):
+    what binds an agreement at that time (``terms.binding``)."""
+    version = data_use_version_at(session, when)
+    return (version.number, rules_of(version)) if version is not None else None
 
 
 def current_rules(session: Session) -> tuple[Rule, ...]:

@@ -362,6 +362,13 @@ def test_the_demo_research_rule_binds_open_mobility_lab_to_europe(app, client, d
     duties = {d["kind"]: d for d in permitted["duties"]}
     assert rule in duties["attribute"]["required_by"]
     assert duties["report_every"]["days"] == 90  # the deal's quarterly report beats the rule's 180 days
+    # The export carries the same: the region, the attribution, and the rule that bound it at approval
+    # (in the version then in force).
+    (exported,) = client.get(f"/deals/{lab.id}/agreement.jsonld").json["permission"]
+    assert [iri.rsplit("#", 1)[1] for iri in exported["boundBy"]] == ["rule-research-aggregate"]
+    assert {"@type": "Constraint", "leftOperand": "spatial", "operator": "isAnyOf",
+            "rightOperand": [{"@id": PROFILE + "region-EEA"}]} in exported["constraint"]
+    assert "attribute" in [duty["action"] for duty in exported["duty"]]
 
 
 def test_a_rule_tightened_after_approval_binds_the_agreement_from_its_adoption_on(client, policy, db_session):

@@ -29,7 +29,7 @@ from governance.policy.odrl.data_use import (
 from governance.policy.odrl.payout import payout_policy_document
 from governance.policy.terms.bodies import DealBody, PayoutFormula, Rule
 from governance.policy.terms.parsing import from_json
-from governance.policy.terms.vocabulary import ACTIONS
+from governance.policy.terms.vocabulary import ACTIONS, PROFILE
 from tests.policy.samples import DPV, deal_json, formula_json, prohibition_json, rule_json
 
 GOLDEN = Path(__file__).with_name("golden")
@@ -75,7 +75,24 @@ def sample_set() -> dict[str, Any]:
     return data_use_set(BASE, full_provenance(document={"rules": [rule.to_json() for rule in rules]}), rules)
 
 
-def sample_agreement(**deal_overrides: Any) -> dict[str, Any]:
+#: Data-use rules (version 3) that cover the sample agreement's two permitted uses: training for Example AI's
+#: category in the EEA with attribution, a report every 180 days and deletion after 30; aggregating for
+#: research by anyone in Germany only, in cohorts of 200, until 30 June 2027.
+BINDING_RULES = (
+    from_json(Rule, rule_json(
+        id="commercial-training", action="train_ai_model", assignee={"type": "category", "value": "commercial"},
+        purposes=[DPV + "CommercialResearch"], datasets=["ride-logs"],
+        constraints={"min_cohort_size": None, "retention_days": None, "not_before": None, "not_after": None,
+                     "regions": ["EEA"]},
+        duties=[{"kind": "attribute"}, {"kind": "report_every", "days": 180}, {"kind": "delete_after", "days": 30}])),
+    from_json(Rule, rule_json(
+        id="research-in-germany", assignee=None, purposes=[DPV + "ResearchAndDevelopment"], datasets=["*"],
+        constraints={"min_cohort_size": 200, "retention_days": None, "not_before": None, "not_after": "2027-06-30",
+                     "regions": ["DE"]}, duties=[])),
+)
+
+
+def sample_agreement(bound_by: tuple[int, Any] | None = None, **deal_overrides: Any) -> dict[str, Any]:
     overrides = {"datasets": ["health-diary", "ride-logs"],
                  "permitted": [{"action": "train_ai_model", "purposes": [DPV + "CommercialResearch"]},
                                {"action": "aggregate", "purposes": [DPV + "ResearchAndDevelopment",
@@ -85,7 +102,7 @@ def sample_agreement(**deal_overrides: Any) -> dict[str, Any]:
     record = AgreementRecord(id=4, approved_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC), terms_hash=HASH_A,
                              proposal_id=21, election_id=9, election_record_hash=HASH_B, record_hash=HASH_C,
                              signature=SIGNATURE, signing_key=KEY, terms=deal.to_json())
-    return agreement_document(BASE, record, deal)
+    return agreement_document(BASE, record, deal, bound_by)
 
 
 def sample_payout() -> dict[str, Any]:
@@ -102,6 +119,7 @@ GOLDEN_DOCUMENTS = {
         prohibited_actions=[], retention_days=None, min_cohort_size=None, reporting_every_days=None, audit=False,
         notes="", payment_schedule="once"),
     "agreement-every-dataset.jsonld": lambda: sample_agreement(datasets=["*"]),
+    "agreement-bound.jsonld": lambda: sample_agreement((3, BINDING_RULES)),
     "payout.jsonld": sample_payout,
 }
 
@@ -334,3 +352,45 @@ def _all_values(value: Any) -> list[Any]:
     if isinstance(value, list):
         return [item for child in value for item in _all_values(child)]
     return [value]
+
+
+def test_the_covering_rules_bind_each_permission_of_the_agreement() -> None:
+    document = sample_agreement((3, BINDING_RULES))
+    uid, rules = f"{BASE}/deals/4/agreement", f"{BASE}/policy/data-use/v3"
+    first, second = document["permission"]
+    assert first["boundBy"] == [f"{rules}#rule-commercial-training"]
+    assert second["boundBy"] == [f"{rules}#rule-research-in-germany"]
+    spatial = {"@type": "Constraint", "leftOperand": "spatial", "operator": "isAnyOf"}
+    assert [c for c in first["constraint"] if c["leftOperand"] == "spatial"] == [
+        {**spatial, "rightOperand": [{"@id": PROFILE + "region-EEA"}]}]
+    assert [c for c in second["constraint"] if c["leftOperand"] == "spatial"] == [
+        {**spatial, "rightOperand": [{"@id": PROFILE + "region-DE"}]}]
+    # The stricter value wins: the rule's cohort of 200 and end of June over the deal's 100 and December.
+    assert {"@type": "Constraint", "leftOperand": "dg:cohortSize", "operator": "gteq",
+            "rightOperand": {"@value": 200, "@type": "xsd:integer"}} in second["constraint"]
+    assert {"@type": "Constraint", "leftOperand": "dateTime", "operator": "lteq",
+            "rightOperand": {"@value": "2027-06-30", "@type": "xsd:date"}} in second["constraint"]
+    duties = {duty["@id"]: duty for duty in first["duty"]}
+    # The deal's own quarterly report is stricter than the rule's and stays the deal's node; the rule's
+    # 30 days beat the deal's 365 and its attribution is new: both are the permission's own.
+    assert list(duties) == [f"{uid}#duty-compensate", f"{uid}#permission-1-duty-delete", f"{uid}#duty-inform",
+                            f"{uid}#permission-1-duty-attribute", f"{uid}#duty-audit"]
+    assert duties[f"{uid}#permission-1-duty-delete"]["constraint"][0]["rightOperand"]["@value"] == "P30D"
+    assert duties[f"{uid}#permission-1-duty-attribute"] == {
+        "@id": f"{uid}#permission-1-duty-attribute", "@type": "Duty", "action": "attribute",
+        "attributedParty": f"{BASE}/#cooperative"}
+    assert [d["@id"] for d in second["duty"]] == [f"{uid}#duty-compensate", f"{uid}#duty-delete",
+                                                  f"{uid}#duty-inform", f"{uid}#duty-audit"]
+
+
+def test_a_deal_that_states_the_rules_terms_keeps_them_as_its_own_duties() -> None:
+    document = sample_agreement((3, BINDING_RULES[:1]), attribution=True, regions=["DE"], retention_days=30,
+                                permitted=[{"action": "train_ai_model", "purposes": [DPV + "CommercialResearch"]}])
+    (permission,) = document["permission"]
+    uid = f"{BASE}/deals/4/agreement"
+    assert [d["@id"] for d in permission["duty"]] == [f"{uid}#duty-compensate", f"{uid}#duty-delete",
+                                                      f"{uid}#duty-inform", f"{uid}#duty-attribute",
+                                                      f"{uid}#duty-audit"]
+    # Germany is in the EEA: the deal's region implies the rule's, which is not repeated.
+    assert [c["rightOperand"] for c in permission["constraint"] if c["leftOperand"] == "spatial"] == [
+        [{"@id": PROFILE + "region-DE"}]]

@@ -29,7 +29,7 @@ from governance.policy.decisions.engine import Decision, decide
 from governance.policy.decisions.policies import InForcePolicy, agreement_policy, data_use_policy
 from governance.policy.decisions.request import BadDecisionRequest, DecisionRequest, iso_time, parse_decision_request
 from governance.policy.models import Agreement, Dataset, PolicyVersion
-from governance.policy.services import DATA_USE, rules_of
+from governance.policy.services import data_use_version_at, rules_of
 from governance.policy.terms.binding import assignee_matches
 from governance.policy.terms.bodies import Assignee, Counterparty, DealBody
 from governance.policy.terms.parsing import from_json
@@ -39,15 +39,6 @@ from governance.sitecontext import as_utc
 def known_datasets(session: Session) -> frozenset[str]:
     """Every slug of the catalogue, retired ones included: rules in force may still name them."""
     return frozenset(session.execute(select(Dataset.slug)).scalars())
-
-
-def data_use_version_at(session: Session, when: datetime) -> PolicyVersion | None:
-    """The data-use version in force at ``when``: the last one adopted at or before it. Compared in
-    Python, so that SQLite's zone-less timestamps and PostgreSQL's agree."""
-    rows = session.execute(select(PolicyVersion.id, PolicyVersion.number, PolicyVersion.adopted_at)
-                           .where(PolicyVersion.line == DATA_USE)).all()
-    adopted = [(row.number, row.id) for row in rows if as_utc(row.adopted_at) <= when]
-    return session.get(PolicyVersion, max(adopted)[1]) if adopted else None
 
 
 def in_force_at(agreement: Agreement, when: datetime) -> bool:

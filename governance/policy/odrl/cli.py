@@ -35,7 +35,7 @@ from governance.policy.odrl.agreement import agreement_document_of
 from governance.policy.odrl.data_use import data_use_set_of, document_text
 from governance.policy.odrl.jsonld import DATA_DIR
 from governance.policy.odrl.payout import payout_policy_document_of
-from governance.policy.services import DATA_USE, PAYOUT, list_policy_versions
+from governance.policy.services import DATA_USE, PAYOUT, list_policy_versions, rules_in_force_at
 
 policy_cli = AppGroup("policy", help="The cooperative's adopted policy as machine-readable documents.")
 
@@ -66,7 +66,8 @@ def policy_documents(db: Session, base: str) -> Iterator[tuple[str, bytes]]:
         if versions:
             yield f"{stem}.jsonld", document_text(compile_version(base, versions[0])).encode()
     for agreement in sorted(list_agreements(db), key=lambda row: row.id):
-        yield f"deals/{agreement.id}/agreement.jsonld", document_text(agreement_document_of(base, agreement)).encode()
+        document = agreement_document_of(base, agreement, rules_in_force_at(db, agreement.approved_at))
+        yield f"deals/{agreement.id}/agreement.jsonld", document_text(document).encode()
     for target, source in STATIC_FILES.items():
         yield target, (DATA_DIR / source).read_bytes()
 

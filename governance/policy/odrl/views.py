@@ -22,7 +22,14 @@ from governance.policy.odrl.agreement import agreement_document_of
 from governance.policy.odrl.data_use import data_use_set_of, document_etag, document_text
 from governance.policy.odrl.jsonld import DATA_DIR, PAYOUT_SCHEMA, PROFILE_TURTLE, SHAPES_TURTLE
 from governance.policy.odrl.payout import payout_policy_document_of
-from governance.policy.services import DATA_USE, LINE_LABELS, PAYOUT, current_policy_version, get_policy_version
+from governance.policy.services import (
+    DATA_USE,
+    LINE_LABELS,
+    PAYOUT,
+    current_policy_version,
+    get_policy_version,
+    rules_in_force_at,
+)
 
 bp = Blueprint("policy_exports", __name__)
 
@@ -115,8 +122,10 @@ def agreement(agreement_id: int) -> Response:
     found = get_agreement(db.session(), agreement_id) if 1 <= agreement_id <= MAX_ID else None
     if found is None:
         return _not_found(f"There is no agreement {agreement_id}.")
-    # The terms and provenance are fixed at approval; whether it is in force is on the deal page.
-    return _document_response(agreement_document_of(_base_url(), found), cache_control=IMMUTABLE)
+    # The terms, provenance and the rules that bound it at approval are fixed; whether it is in force,
+    # and what later rules add, are on the deal page and in the decision API.
+    bound_by = rules_in_force_at(db.session(), found.approved_at)
+    return _document_response(agreement_document_of(_base_url(), found, bound_by), cache_control=IMMUTABLE)
 
 
 @bp.get("/ns/odrl-profile")
