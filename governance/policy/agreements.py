@@ -36,9 +36,12 @@ from governance.policy.services import (
     _require_steward,
     _sign,
     agreement_message,
+    current_rules,
     hash_timestamp,
 )
 from governance.policy.terms.bodies import AgreementRef, DealBody
+from governance.policy.terms.conflicts import Conflict, deal_conflicts
+from governance.policy.terms.parsing import from_json
 
 
 def agreement_record_hash(*, agreement_id: int, terms_hash: str, proposal_id: int | None, election_id: int | None,
@@ -201,3 +204,17 @@ def agreement_problems(agreements: list[Agreement], *, logged: Mapping[str, Any]
             problems += check_signature(name, agreement_message(agreement.id, agreement.record_hash),
                                         agreement.signature, agreement.signing_key)
     return problems
+
+
+def narrowed_agreements(session: Session, agreements: list[Agreement], today: date) -> dict[int, list[Conflict]]:
+    """The agreements in force or upcoming whose text is looser than the data-use rules in force now (a
+    rule adopted after the approval tightened a region, a duty, a cohort minimum ...), with each reason:
+    the rules bind them anyway (``terms.binding``), so their terms are now narrower than their text."""
+    rules = current_rules(session)
+    found = {}
+    for agreement in agreements:
+        if agreement_status(agreement, today) in ("upcoming", "active"):
+            conflicts = deal_conflicts(from_json(DealBody, agreement.terms), rules)
+            if conflicts:
+                found[agreement.id] = conflicts
+    return found

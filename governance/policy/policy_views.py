@@ -20,7 +20,13 @@ from werkzeug.wrappers import Response
 from governance import db
 from governance.auth.access import current_member, roles_required
 from governance.members.models import Member, Role
-from governance.policy.agreements import agreement_status, get_agreement, list_agreements, suspend_agreement
+from governance.policy.agreements import (
+    agreement_status,
+    get_agreement,
+    list_agreements,
+    narrowed_agreements,
+    suspend_agreement,
+)
 from governance.policy.deal_forms import SuspendAgreementForm
 from governance.policy.models import Agreement
 from governance.policy.services import (
@@ -29,11 +35,17 @@ from governance.policy.services import (
     PAYOUT,
     PolicyError,
     current_payout_formula,
+    current_policy_version,
+    current_rules,
     dataset_titles,
     get_policy_version,
     list_policy_versions,
     rules_of,
 )
+from governance.policy.terms.binding import bind
+from governance.policy.terms.bodies import DealBody
+from governance.policy.terms.parsing import from_json
+from governance.policy.wording.binding import binding_heading, binding_items
 from governance.policy.wording.describe import describe_body, describe_rule
 from governance.policy.wording.diff import diff_documents, formula_sentences, rule_origins
 from governance.signing import SigningKeysUnavailable, site_keys
@@ -196,8 +208,12 @@ def payout() -> Response:
 @bp.get("/deals")
 def deals() -> Response:
     today = _today()
-    agreements = list_agreements(db.session())
-    return _page("policy/deals.html", rows=[(a, agreement_status(a, today)) for a in agreements], today=today)
+    session = db.session()
+    agreements = list_agreements(session)
+    viewer: Member | None = current_member()
+    return _page("policy/deals.html", rows=[(a, agreement_status(a, today)) for a in agreements], today=today,
+                 narrowed=narrowed_agreements(session, agreements, today),
+                 is_steward=viewer is not None and viewer.has_role(*SUSPENDERS))
 
 
 def _deal_page(agreement: Agreement, form: SuspendAgreementForm, status: int = 200,
@@ -205,9 +221,15 @@ def _deal_page(agreement: Agreement, form: SuspendAgreementForm, status: int = 2
     viewer: Member | None = current_member()
     state = agreement_status(agreement, _today())
     may_suspend = viewer is not None and viewer.has_role(*SUSPENDERS) and state in ("upcoming", "active")
+    session = db.session()
+    deal = from_json(DealBody, agreement.terms)
+    rules = current_rules(session)
     return _page("policy/deal.html", status, agreement=agreement, state=state, form=form, error=error,
                  may_suspend=may_suspend,
-                 sentences=describe_body("deal_approval", agreement.terms, dataset_titles(db.session())))
+                 sentences=describe_body("deal_approval", agreement.terms, dataset_titles(session)),
+                 bindings=[(binding_heading(b), binding_items(b)) for b in bind(deal, rules)],
+                 narrowed=narrowed_agreements(session, [agreement], _today()).get(agreement.id, []),
+                 rules_version=current_policy_version(session, DATA_USE))
 
 
 @bp.get("/deals/<int:agreement_id>")

@@ -390,3 +390,24 @@ def test_a_rule_tightened_after_approval_binds_the_agreement_from_its_adoption_o
     assert inside["decision"] == "permit"
     delete = {d["kind"]: d for d in inside["duties"]}["delete_after"]
     assert (delete["days"], delete["required_by"][-1]) == (90, f"{BASE}/policy/data-use/v3#rule-commercial-training")
+
+
+def test_the_deal_pages_list_what_a_later_rule_added_to_an_agreement(client, policy, db_session):
+    page = client.get(f"/deals/{policy['current']}").data.decode()
+    assert "Narrower than its text" in page  # v2's ban on generative training already narrows it
+    assert "What binds each use today" in page
+    assert "attribute the cooperative (rule &#39;commercial-training&#39;)" in page
+    tightened = {**COMMERCIAL_TRAINING, "constraints": {**COMMERCIAL_TRAINING["constraints"], "regions": ["EEA"]}}
+    enact_rule_changes(db_session, actor=None, body=from_json(DataUseRuleBody,
+        {"changes": [{"op": "change", "rule": tightened}]}), proposal_id=13)
+    db_session.commit()
+    db_session.close()
+    message = ("Rule &#39;commercial-training&#39; allows processing ride-logs only in the European Economic Area, "
+               "and this deal names no region.")
+    page = client.get(f"/deals/{policy['current']}").data.decode()
+    assert message in page
+    assert "processing only in the European Economic Area (rule &#39;commercial-training&#39;)" in page
+    listing = client.get("/deals").data.decode()
+    assert "Narrowed by the rules in force" in listing
+    assert message in listing
+    assert f'/deals/{policy["current"]}#narrowed' in listing
