@@ -14,7 +14,7 @@ and the suspension at the time asked about.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -36,10 +36,9 @@ from governance.policy.services import (
     _require_steward,
     _sign,
     agreement_message,
-    current_rules,
     hash_timestamp,
 )
-from governance.policy.terms.bodies import AgreementRef, DealBody
+from governance.policy.terms.bodies import AgreementRef, DealBody, Rule
 from governance.policy.terms.conflicts import Conflict, deal_conflicts
 from governance.policy.terms.parsing import from_json
 
@@ -206,11 +205,10 @@ def agreement_problems(agreements: list[Agreement], *, logged: Mapping[str, Any]
     return problems
 
 
-def narrowed_agreements(session: Session, agreements: list[Agreement], today: date) -> dict[int, list[Conflict]]:
-    """The agreements in force or upcoming whose text is looser than the data-use rules in force now (a
-    rule adopted after the approval tightened a region, a duty, a cohort minimum ...), with each reason:
-    the rules bind them anyway (``terms.binding``), so their terms are now narrower than their text."""
-    rules = current_rules(session)
+def narrowed_agreements(agreements: list[Agreement], rules: Sequence[Rule], today: date) -> dict[int, list[Conflict]]:
+    """The agreements in force or upcoming whose text is looser than ``rules`` (the data-use rules in force
+    now: a rule adopted after the approval tightened a region, a duty, a cohort minimum ...), with each
+    reason: the rules bind them anyway (``terms.binding``), so their terms are now narrower than their text."""
     found = {}
     for agreement in agreements:
         if agreement_status(agreement, today) in ("upcoming", "active"):

@@ -212,7 +212,7 @@ def deals() -> Response:
     agreements = list_agreements(session)
     viewer: Member | None = current_member()
     return _page("policy/deals.html", rows=[(a, agreement_status(a, today)) for a in agreements], today=today,
-                 narrowed=narrowed_agreements(session, agreements, today),
+                 narrowed=narrowed_agreements(agreements, current_rules(session), today),
                  is_steward=viewer is not None and viewer.has_role(*SUSPENDERS))
 
 
@@ -222,14 +222,15 @@ def _deal_page(agreement: Agreement, form: SuspendAgreementForm, status: int = 2
     state = agreement_status(agreement, _today())
     may_suspend = viewer is not None and viewer.has_role(*SUSPENDERS) and state in ("upcoming", "active")
     session = db.session()
-    deal = from_json(DealBody, agreement.terms)
-    rules = current_rules(session)
+    version = current_policy_version(session, DATA_USE)
+    rules = rules_of(version) if version is not None else ()
     return _page("policy/deal.html", status, agreement=agreement, state=state, form=form, error=error,
                  may_suspend=may_suspend,
                  sentences=describe_body("deal_approval", agreement.terms, dataset_titles(session)),
-                 bindings=[(binding_heading(b), binding_items(b)) for b in bind(deal, rules)],
-                 narrowed=narrowed_agreements(session, [agreement], _today()).get(agreement.id, []),
-                 rules_version=current_policy_version(session, DATA_USE))
+                 bindings=[(binding_heading(b), binding_items(b))
+                           for b in bind(from_json(DealBody, agreement.terms), rules)],
+                 narrowed=narrowed_agreements([agreement], rules, _today()).get(agreement.id, []),
+                 rules_version=version)
 
 
 @bp.get("/deals/<int:agreement_id>")

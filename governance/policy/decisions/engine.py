@@ -211,11 +211,16 @@ def _assignee_condition(rule: PolicyRule, request: DecisionRequest) -> Condition
 
 # --- conditions -------------------------------------------------------------------------------
 
+def _admits(rule: PolicyRule, purpose: str) -> bool:
+    """The purpose is one of the rule's or narrower (a rule without purposes admits every purpose)."""
+    return not rule.purposes or any(purpose_is_a(purpose, allowed) for allowed in rule.purposes)
+
+
 def _conditions(rule: PolicyRule, request: DecisionRequest) -> list[Condition]:
     name = rule.name[0].upper() + rule.name[1:]
     conditions: list[Condition] = []
     if rule.purposes:
-        ok = any(purpose_is_a(request.purpose, allowed) for allowed in rule.purposes)
+        ok = _admits(rule, request.purpose)
         conditions.append(Condition("purpose", SATISFIED if ok else FAILED,
                                     f"{name} is for {purposes_text(rule.purposes)}; "
                                     f"{purpose_label(request.purpose).lower()} is not one of them."))
@@ -252,8 +257,7 @@ def _conditions(rule: PolicyRule, request: DecisionRequest) -> list[Condition]:
 
 def _bound_conditions(rule: PolicyRule, request: DecisionRequest) -> list[Condition]:
     """What the data-use rules that cover an agreement's permission add to its own conditions."""
-    admits = any(_targets(bound, request.dataset) and (not bound.purposes or any(
-        purpose_is_a(request.purpose, allowed) for allowed in bound.purposes)) for bound in rule.bound_by)
+    admits = any(_targets(bound, request.dataset) and _admits(bound, request.purpose) for bound in rule.bound_by)
     doing = f"{action_text(request.action, request.dataset)} for {purpose_label(request.purpose).lower()}"
     coverage = [] if admits else [Condition(
         "coverage", FAILED,

@@ -112,6 +112,10 @@ def data_use_uid(base_url: str, number: int) -> str:
     return f"{base_url}/policy/data-use/v{number}"
 
 
+def set_rule_iri(set_uid: str, rule_id: str) -> str:
+    return f"{set_uid}#rule-{rule_id}"
+
+
 def agreement_uid(base_url: str, agreement_id: int) -> str:
     return f"{base_url}/deals/{agreement_id}/agreement"
 
@@ -130,7 +134,7 @@ def data_use_policy(base_url: str, number: int, rules: Sequence[Rule],
     """Version ``number`` of the data-use Set. Prohibitions carry no duties (ODRL has none on them)."""
     uid = data_use_uid(base_url, number)
     compiled = tuple(PolicyRule(
-        iri=f"{uid}#rule-{rule.id}", name=f"rule '{rule.id}' of data-use policy version {number}",
+        iri=set_rule_iri(uid, rule.id), name=f"rule '{rule.id}' of data-use policy version {number}",
         effect=rule.effect, datasets=rule.datasets, action=rule.action, assignee=rule.assignee,
         purposes=rule.purposes, min_cohort_size=rule.constraints.min_cohort_size,
         not_before=rule.constraints.not_before, not_after=rule.constraints.not_after,
@@ -159,8 +163,8 @@ def agreement_policy(base_url: str, agreement_id: int, deal: DealBody,
     title = f"agreement #{agreement_id} with {deal.counterparty.name}"
     common = {"datasets": deal.datasets, "assignee": party, "not_before": deal.start_date,
               "not_after": deal.end_date}
-    compiled = {rule.iri.rsplit("#rule-", 1)[1]: rule for rule in data_use.rules} if data_use else {}
-    rule_iri = {rule_id: rule.iri for rule_id, rule in compiled.items()}
+    compiled = {rule.iri: rule for rule in data_use.rules} if data_use else {}
+    rule_iri = {rule.id: set_rule_iri(data_use.uid, rule.id) for rule in rules} if data_use else {}
     permissions = []
     for binding in bind(deal, rules if data_use else ()):
         iri = f"{uid}#permission-{binding.index}"
@@ -168,7 +172,7 @@ def agreement_policy(base_url: str, agreement_id: int, deal: DealBody,
             iri=iri, name=f"permission {binding.index} of the {title}", effect="permission",
             action=binding.use.action, purposes=binding.use.purposes, min_cohort_size=deal.min_cohort_size,
             regions=deal.regions, duties=_bound_duties(deal, binding.duties, iri, rule_iri),
-            bound_by=tuple(compiled[rule_id] for rule_id in binding.rule_ids()), **common))
+            bound_by=tuple(compiled[rule_iri[rule_id]] for rule_id in binding.rule_ids()), **common))
     prohibitions = tuple(PolicyRule(
         iri=f"{uid}#prohibition-{i}", name=f"prohibition {i} of the {title}", effect="prohibition", action=action,
         **common)

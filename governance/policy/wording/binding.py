@@ -10,23 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from governance.policy.terms.binding import DEAL, Binding
+from governance.policy.terms.bodies import Duty
 from governance.policy.terms.fields import long_date
 from governance.policy.terms.vocabulary import ACTIONS
-from governance.policy.wording.describe import days_text, join_words, purposes_text, regions_text
-
-_DUTY_WORDS = {"attribute": "attribute the cooperative", "submit_to_audit": "submit to audit by the cooperative"}
+from governance.policy.wording.describe import duty_text, join_words, purposes_text, regions_text
 
 
 def _by(sources: Sequence[str]) -> str:
     return join_words("this deal" if source == DEAL else f"rule '{source}'" for source in sources)
-
-
-def _duty_text(kind: str, days: int | None) -> str:
-    if kind == "delete_after":
-        return f"delete the data within {days_text(days or 0)}"
-    if kind == "report_every":
-        return f"report on the use at least every {days_text(days or 0)}"
-    return _DUTY_WORDS.get(kind, kind)
 
 
 def binding_items(binding: Binding) -> list[str]:
@@ -43,7 +34,7 @@ def binding_items(binding: Binding) -> list[str]:
         items.append(f"not before {long_date(binding.not_before[0])} ({_by((binding.not_before[1],))})")
     if binding.not_after is not None and binding.not_after[1] != DEAL:
         items.append(f"not after {long_date(binding.not_after[0])} ({_by((binding.not_after[1],))})")
-    items += [f"{_duty_text(duty.kind, duty.days)} ({_by(duty.sources)})" for duty in binding.duties]
+    items += [f"{duty_text(Duty(duty.kind, duty.days))} ({_by(duty.sources)})" for duty in binding.duties]
     return items
 
 
