@@ -65,6 +65,9 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None,
         "LOGIN_WINDOW_SECONDS": int(_env(environ, "LOGIN_WINDOW_SECONDS", "900") or 900),
         "INVITATION_MAX_AGE_DAYS": int(_env(environ, "INVITATION_MAX_AGE_DAYS", "14") or 14),
         "RESET_MAX_AGE_HOURS": int(_env(environ, "RESET_MAX_AGE_HOURS", "2") or 2),
+        # The public API's rate limit per personal access token: requests per window of seconds.
+        "API_RATE_LIMIT_REQUESTS": int(_env(environ, "API_RATE_LIMIT_REQUESTS", "600") or 600),
+        "API_RATE_LIMIT_SECONDS": int(_env(environ, "API_RATE_LIMIT_SECONDS", "60") or 60),
         # Session cookie hardening.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

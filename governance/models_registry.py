@@ -1,6 +1,7 @@
 """Imports every models module, so that ``Base.metadata`` (Alembic, create_all) sees all tables."""
 
 # [models] each package adds its models module below
+from governance.api import models as api_models  # noqa: F401
 from governance.audit import models as audit_models  # noqa: F401
 from governance.auth import models as auth_models  # noqa: F401
 from governance.constitution import models as constitution_models  # noqa: F401

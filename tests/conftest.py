@@ -12,6 +12,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,17 @@ def login(client: FlaskClient, email: str, password: str = DEFAULT_PASSWORD, *, 
     if expect_success:
         assert response.status_code == 302, response.data.decode()[:2000]
     return response
+
+
+def make_token(session: Session, member: Any, *scopes: str, label: str = "script") -> str:
+    """A personal access token of ``member`` with ``scopes`` (default: read), valid from now; committed.
+    Returns the ``Authorization`` header value."""
+    from governance.api.services import create_token
+
+    _row, token = create_token(session, member=member, label=label, scopes=scopes or ("read",), lifetime_days=90,
+                               now=datetime.now(UTC))
+    session.commit()
+    return f"Bearer {token}"
 
 
 @pytest.fixture

@@ -1,1 +1,1 @@
-"""The machine API (``/api/v1/...``): JSON in, JSON out, no login, no CSRF (no cookies are read)."""
+"""The public JSON API ``/api/v1``: personal access tokens and scopes, problem details, pagination, OpenAPI."""

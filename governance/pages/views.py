@@ -1,4 +1,5 @@
-"""Home page, health check, layout context and the friendly error pages (HTML, or JSON under /api/)."""
+"""Home page, health check, layout context and the friendly error pages (HTML, or RFC 9457 problem details
+under /api/)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from governance import db
+from governance.api.problems import problem_for_status
 from governance.auth.access import current_member
 from governance.auth.forms import EmptyForm
 from governance.constitution.services import ConstitutionNotSeeded
@@ -106,7 +108,7 @@ def _wants_json() -> bool:
 def _error_response(code: int, message: str) -> tuple[Response | str, int]:
     title = ERROR_TITLES.get(code, "Error")
     if _wants_json():
-        return jsonify(error={"status": code, "title": title, "message": message}), code
+        return problem_for_status(code, message)
     return render_template("pages/error.html", code=code, title=title, message=message,
                            hint=ERROR_HINTS.get(code, "")), code
 

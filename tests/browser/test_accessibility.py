@@ -58,7 +58,7 @@ PAGES: list[tuple[str, str | None, str, str | None]] = [
     ("result-waiting", None, "/elections/4/result", None),
     ("committees", "steward", "/committees", None),
     ("committee", "steward", "/committees/1", None),
-    ("trustee-tokens", "trustee1", "/trustee/tokens", None),
+    ("access-tokens", "trustee1", "/account/tokens", None),
     ("trustee-desk", "trustee1", "/trustee", None),
     ("trustee-count", "trustee1", "/trustee/elections/4/decrypt", "trustee-count"),
     ("account", "member", "/account", None),

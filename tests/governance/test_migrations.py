@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from governance.db import Base, import_models, make_engine
 from governance.operations.migrate import upgrade_database
@@ -44,3 +44,23 @@ def test_upgrade_head_matches_the_models(empty_database_url: str):
 def test_upgrade_is_idempotent(empty_database_url: str):
     upgrade_database(empty_database_url)
     upgrade_database(empty_database_url)  # already at head: nothing to do, no error
+
+
+def test_trustee_tokens_become_personal_tokens_with_the_trustee_scope(empty_database_url: str):
+    upgrade_database(empty_database_url, "0009")
+    engine = make_engine(empty_database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO members (id, name, email, status, created_at, session_version) "
+                              "VALUES (1, 'T', 't@example.org', 'active', '2026-12-01 12:00:00', 1)"))
+            conn.execute(text("INSERT INTO trustee_tokens (member_id, token_hash, label, created_at, revoked_at) "
+                              "VALUES (1, :h, 'laptop', '2026-12-01 12:00:00', NULL)"), {"h": "ab" * 32})
+        upgrade_database(empty_database_url)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT member_id, token_hash, label, scopes, expires_at, window_count "
+                                     "FROM api_tokens")).all()
+            tables = set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [(1, "ab" * 32, "laptop", "trustee", None, 0)]
+    assert "trustee_tokens" not in tables

@@ -89,8 +89,10 @@ def test_friendly_error_pages(client, method, path, status):
 def test_api_paths_get_json_errors(client):
     response = client.get("/api/no-such-thing")
     assert response.status_code == 404
-    assert response.is_json
-    assert response.json["error"]["status"] == 404
+    assert response.mimetype == "application/problem+json"  # RFC 9457 problem details
+    assert response.json["status"] == 404
+    assert response.json["title"] == "Not found"
+    assert response.json["type"].endswith("/api/v1/docs#problem-not-found")
 
 
 def test_forbidden_page_is_friendly(member_client):
@@ -120,7 +122,8 @@ def test_unexpected_errors_render_a_500_page_without_details(database_url, tmp_p
         assert "kaput" not in response.data.decode()
         api = client.get("/api/boom")
         assert api.status_code == 500
-        assert api.json["error"]["status"] == 500
+        assert api.json["status"] == 500
+        assert "kaput" not in api.get_data(as_text=True)
     finally:
         app.extensions["dataguild_db"].engine.dispose()
 

@@ -90,7 +90,8 @@ def _ask(client, **fields):
     body = {"party": EXAMPLE_AI, "action": "train_ai_model", "dataset": "ride-logs",
             "purpose": "CommercialResearch", "time": "2027-03-01T12:00:00Z", "cohort_size": 150, **fields}
     response = client.post(URL, json={k: v for k, v in body.items() if v is not None})
-    assert response.headers["Content-Type"] == "application/json"
+    expected = "application/json" if response.status_code == 200 else "application/problem+json"
+    assert response.headers["Content-Type"] == expected
     assert response.headers["Cache-Control"] == "no-store"
     return response
 
@@ -186,8 +187,8 @@ def test_a_stated_category_must_agree_with_the_party_agreement(client, policy):
     assert _ask(client, party_category="commercial").status_code == 200
     response = _ask(client, party_category="academic")
     assert response.status_code == 400
-    assert response.json["error"]["field"] == "party_category"
-    assert f"Agreement #{policy['current']} records" in response.json["error"]["message"]
+    assert response.json["field"] == "party_category"
+    assert f"Agreement #{policy['current']} records" in response.json["detail"]
 
 
 def test_iris_are_accepted_for_action_dataset_purpose_and_region(client, policy):
@@ -221,8 +222,8 @@ def test_bad_requests_get_400_naming_the_field_and_write_nothing(client, catalog
     before = fetch_all(db_session, select(func.count()).select_from(AuditEntry))
     response = _ask(client, **fields)
     assert response.status_code == 400
-    assert response.json["error"]["field"] == field
-    assert words in response.json["error"]["message"]
+    assert response.json["field"] == field
+    assert words in response.json["detail"]
     assert fetch_all(db_session, select(func.count()).select_from(AuditEntry)) == before
 
 
@@ -230,9 +231,11 @@ def test_missing_party_is_a_400(client, catalogue):
     response = client.post(URL, json={"action": "use", "dataset": "ride-logs", "purpose": "AcademicResearch",
                                       "time": "2027-03-01T00:00:00Z"})
     assert response.status_code == 400
-    assert response.json == {"error": {"status": 400, "title": "The request could not be understood",
-                                       "message": response.json["error"]["message"], "field": "party"}}
-    assert response.json["error"]["message"].startswith("Give the party")
+    assert response.mimetype == "application/problem+json"
+    assert response.json == {"type": "http://localhost/api/v1/docs#problem-invalid", "status": 400,
+                             "title": "The request was refused: an input is not valid",
+                             "detail": response.json["detail"], "field": "party"}
+    assert response.json["detail"].startswith("Give the party")
 
 
 @pytest.mark.parametrize(("data", "status", "words"), [
@@ -244,14 +247,14 @@ def test_missing_party_is_a_400(client, catalogue):
 def test_a_body_that_is_not_a_json_object_is_a_400(client, data, status, words):
     response = client.post(URL, data=data, content_type="application/json")
     assert response.status_code == status
-    assert words in response.json["error"]["message"]
-    assert response.json["error"]["field"] is None
+    assert words in response.json["detail"]
+    assert "field" not in response.json
 
 
 def test_a_body_not_declared_as_json_is_a_415(client):
     response = client.post(URL, data={"party": EXAMPLE_AI, "action": "use"})
     assert response.status_code == 415
-    assert "Content-Type: application/json" in response.json["error"]["message"]
+    assert "Content-Type: application/json" in response.json["detail"]
     assert client.post(URL, data='{"party": "x"}', content_type="text/plain").status_code == 415
 
 
@@ -261,7 +264,7 @@ def test_the_api_needs_no_csrf_token_and_no_login_but_only_answers_post(app, cli
     assert _ask(client).status_code == 200
     refused = client.get(URL)
     assert refused.status_code == 405
-    assert refused.json["error"]["status"] == 405  # the site's JSON error shape for /api/ addresses
+    assert refused.json["status"] == 405  # problem details for every /api/ address
 
 
 def test_the_answer_is_the_same_on_every_backend_for_a_whole_table(client, policy):

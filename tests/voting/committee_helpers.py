@@ -10,6 +10,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from governance.api.models import ApiToken
+from governance.api.services import create_token
+from governance.members.models import Member
 from tests.conftest import make_member
 from voting.committees import ceremony as cs
 from voting.committees.models import CommitteeStatus, TrusteeCommittee
@@ -121,3 +124,9 @@ def complaint_ceremony(session: Session, steward: Any, prefix: str) -> tuple[Tru
     session.commit()
     confirm_seat(session, committee, seats[0])
     return committee, seats
+
+
+def trustee_token(session: Session, member: Member, label: str = "cli") -> tuple[ApiToken, str]:
+    """A personal access token with the trustee scope, valid from now (expiry is checked at the real clock)."""
+    return create_token(session, member=member, label=label, scopes=["trustee"], lifetime_days=90,
+                        now=datetime.now(UTC))

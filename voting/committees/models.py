@@ -120,21 +120,3 @@ class CeremonyMessage(Base):
 
     __table_args__ = (UniqueConstraint("committee_id", "kind", "from_index", "to_index"),
                       CheckConstraint("from_index <> to_index", name="between_two_trustees"))
-
-
-class TrusteeToken(Base):
-    """A trustee's personal API token for ``dataguild trustee`` commands. Only its SHA-256 is kept;
-    the token itself is shown once, when it is created."""
-
-    __tablename__ = "trustee_tokens"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), nullable=False,
-                                           index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    label: Mapped[str] = mapped_column(String(100), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-    member: Mapped[Member] = relationship(foreign_keys=[member_id], lazy="joined")

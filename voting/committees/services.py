@@ -8,8 +8,6 @@ written; ``status`` on them is the HTTP status the JSON API answers with.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +25,6 @@ from voting.committees.models import (
     CommitteeTrustee,
     MessageKind,
     TrusteeCommittee,
-    TrusteeToken,
 )
 from voting.crypto.trustees import MAX_TRUSTEES, Ceremony, JointKey
 
@@ -47,7 +44,6 @@ describe_actions(COMMITTEE_ACTIONS)
 
 #: Who may appoint committees (and see every committee's progress).
 APPOINTING_ROLES = (Role.STEWARD, Role.ADMIN)
-TOKEN_PREFIX = "dgt_"  # noqa: S105 - marks our tokens, not a secret
 
 
 class CommitteeError(VotingError):
@@ -247,65 +243,3 @@ def committee_summary(session: Session, committee_id: int) -> dict:
                       "bls_public_key": seats[j].bls_public_key, "bls_pop": seats[j].bls_pop}
                      for j in joint.committee],
     }
-
-
-# ---------------------------------------------------------------- personal API tokens
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def create_token(session: Session, *, member: Member, label: str, now: datetime) -> tuple[TrusteeToken, str]:
-    """A new token for ``member`` (a trustee); returns the row and the token text, shown only once."""
-    if member.status != MemberStatus.ACTIVE or not member.has_role(Role.TRUSTEE):
-        raise NotPermitted("Only trustees may create trustee API tokens.")
-    label = (label or "").strip()
-    if not label or len(label) > 100:
-        raise CommitteeError("Give the token a label of 1 to 100 characters (e.g. the computer it is for).",
-                             {"label": "Give the token a label of 1 to 100 characters."})
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = TrusteeToken(member_id=member.id, token_hash=_token_hash(token), label=label, created_at=now)
-    session.add(row)
-    session.flush()
-    record_event(session, actor=member, action="trustee_token.created", subject_type="trustee_token",
-                 subject_id=row.id, details={"label": label}, now=now)
-    return row, token
-
-
-def tokens_of(session: Session, member: Member) -> list[TrusteeToken]:
-    return list(session.execute(select(TrusteeToken).where(TrusteeToken.member_id == member.id)
-                                .order_by(TrusteeToken.created_at.desc(), TrusteeToken.id.desc())).scalars())
-
-
-def revoke_token(session: Session, *, member: Member, token_id: int, now: datetime) -> TrusteeToken:
-    row = session.get(TrusteeToken, token_id)
-    if row is None or row.member_id != member.id:
-        raise CommitteeNotFound("There is no such token among yours.")
-    if row.revoked_at is not None:
-        raise AlreadySubmitted("This token was already revoked.")
-    row.revoked_at = now
-    session.flush()
-    record_event(session, actor=member, action="trustee_token.revoked", subject_type="trustee_token",
-                 subject_id=row.id, details={"label": row.label}, now=now)
-    return row
-
-
-def authenticate_token(session: Session, token: str | None, *, now: datetime) -> Member:
-    """The active trustee a bearer token belongs to (and note its use); :class:`TokenRefused` otherwise."""
-    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-        raise TokenRefused("Send a personal trustee token: Authorization: Bearer dgt_… "
-                           "(create one on the site under Trustee tokens).")
-    digest = _token_hash(token)
-    row = session.execute(select(TrusteeToken).where(TrusteeToken.token_hash == digest)).scalar_one_or_none()
-    # The lookup is by hash; compare again in constant time so no timing difference depends on the secret.
-    if row is None or not hmac.compare_digest(row.token_hash, digest):
-        raise TokenRefused("This token is not known. Create a new one on the site under Trustee tokens.")
-    if row.revoked_at is not None:
-        raise TokenRefused("This token was revoked. Create a new one on the site under Trustee tokens.")
-    member = row.member
-    if member.status != MemberStatus.ACTIVE or not member.has_role(Role.TRUSTEE):
-        raise TokenRefused("This token's owner is no longer an active trustee.")
-    row.last_used_at = now
-    session.flush()
-    return member

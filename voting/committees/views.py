@@ -1,7 +1,7 @@
 """Trustee committee pages: stewards appoint committees and follow the key ceremony; trustees see
-their committees' progress, the exact `dataguild trustee ...` command to run next, and manage their
-personal API tokens. The ceremony itself runs in the trustees' own `dataguild trustee` commands
-(secrets never reach the server); these pages only show and appoint.
+their committees' progress and the exact `dataguild trustee ...` command to run next (their personal
+access tokens are on the account page, governance.api.token_views). The ceremony itself runs in the
+trustees' own `dataguild trustee` commands (secrets never reach the server); these pages only show and appoint.
 
 Views: load → authorize → call a service of :mod:`voting.committees.services` /
 :mod:`voting.committees.ceremony` → commit → redirect, or re-render with the errors and nothing written.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import IntegerField, SelectMultipleField, StringField
@@ -43,12 +43,8 @@ class CommitteeForm(FlaskForm):
                                  NumberRange(min=1, max=255)])
 
 
-class TokenForm(FlaskForm):
-    label = StringField("Label (e.g. the computer the token is for)", validators=[InputRequired(), Length(max=100)])
-
-
 class ButtonForm(FlaskForm):
-    """A button that posts (revoke a token, finish a ceremony): only the CSRF token."""
+    """A button that posts (finish a ceremony): only the CSRF token."""
 
 
 def _signed_in() -> Member:
@@ -155,48 +151,7 @@ def finish(committee_id: int) -> Response:
     return redirect(url_for("committees.detail", committee_id=committee_id))
 
 
-def _render_tokens(form: TokenForm, new_token: str | None = None, status: int = 200) -> Response:
-    viewer = _signed_in()
-    response = make_response(render_template(
-        "voting/committees/tokens.html", form=form, tokens=svc.tokens_of(db.session(), viewer), new_token=new_token,
-        revoke_form=ButtonForm(), site=SiteSettings.from_config(current_app.config).base_url), status)
-    response.headers["Cache-Control"] = "no-store"  # the new token is on this page once
-    return response
-
-
-@bp.route("/trustee/tokens", methods=["GET", "POST"])
-@roles_required(Role.TRUSTEE)
+@bp.get("/trustee/tokens")
 def tokens() -> Response:
-    form, session = TokenForm(), db.session()
-    if not form.is_submitted():
-        return _render_tokens(form)
-    if not form.validate():
-        return _render_tokens(form, status=400)
-    try:
-        _row, token = svc.create_token(session, member=_signed_in(), label=form.label.data or "", now=utcnow())
-    except VotingError as exc:
-        session.rollback()
-        _place_errors(form, exc)
-        return _render_tokens(form, status=400)
-    session.commit()
-    # Rendered, not redirected: the token must not travel through the (signed, not encrypted) session cookie.
-    return _render_tokens(TokenForm(formdata=None), new_token=token, status=201)
-
-
-@bp.post("/trustee/tokens/<int:token_id>/revoke")
-@roles_required(Role.TRUSTEE)
-def revoke(token_id: int) -> Response:
-    session = db.session()
-    if not ButtonForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
-    try:
-        row = svc.revoke_token(session, member=_signed_in(), token_id=token_id, now=utcnow())
-    except svc.CommitteeNotFound:
-        abort(404, description="There is no such token among yours.")
-    except VotingError as exc:
-        session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("committees.tokens"))
-    session.commit()
-    flash(f"Token “{row.label}” revoked: commands using it are refused from now on.", "success")
-    return redirect(url_for("committees.tokens"))
+    """Trustee tokens are personal access tokens with the ``trustee`` scope now, on the account page."""
+    return redirect(url_for("tokens.tokens"), code=301)

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from governance.api.services import create_token
 from governance.members.models import Member
 from governance.sitecontext import as_utc
 from proposals import lifecycle, services
@@ -284,8 +285,8 @@ def write_trustee_files(session: Session, directory: Path, trustees: Sequence[De
     directory.mkdir(parents=True, exist_ok=True)
     directory.chmod(0o700)
     for trustee in trustees:
-        _row, token = svc.create_token(session, member=trustee.member, label="demo (token file in the instance folder)",
-                                       now=now)
+        _row, token = create_token(session, member=trustee.member, label="demo (token file in the instance folder)",
+                                   scopes=["trustee"], lifetime_days=365, now=now)
         write_keyfile(directory / f"trustee-{trustee.index}.json", dump_keyfile(trustee.secrets, None), backup=False)
         write_keyfile(directory / f"token-{trustee.index}.txt", token + "\n", backup=False)
     titles = {e.id: e.manifest["proposal"]["title"] for e in waiting}

@@ -18,7 +18,6 @@ from wtforms import TextAreaField
 
 from governance import db
 from governance.auth.access import current_member
-from governance.security import csrf
 from governance.sitecontext import utcnow
 from proposals.models import Proposal
 from voting import VotingError
@@ -198,20 +197,3 @@ def check_receipt() -> tuple[str, int]:
     status = 422 if result.status == receipts.FAIL else 200
     return render_template("voting/elections/check_receipt.html", form=form, result=result, error=None,
                            PASS=receipts.PASS, FAIL=receipts.FAIL), status
-
-
-@bp.post("/api/v1/receipts/check")
-@csrf.exempt
-def api_check_receipt() -> Response:
-    """JSON in (the receipt), JSON out (each check); 400 unreadable, 422 unknown election or a failed check."""
-    data = request.get_json(silent=True)
-    if data is None:
-        return _json({"error": "Send the receipt as a JSON object (Content-Type: application/json)."}, 400)
-    try:
-        receipt = receipts.parse_receipt(data)
-        result = receipts.check_receipt(session(), receipt)
-    except receipts.ReceiptUnreadable as exc:
-        return _json({"error": exc.message}, 400)
-    except VotingError as exc:
-        return _json({"error": exc.message}, 422)
-    return _json(result.to_json(), 422 if result.status == receipts.FAIL else 200)

@@ -30,11 +30,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import Session
 
 from governance import db
+from governance.api.services import RateLimit, TokenError, authenticate, spend
 from governance.auth.access import current_member
 from governance.members.models import Member, Role
 from governance.security import csrf
@@ -44,7 +45,7 @@ from voting.committees import ceremony as ceremony_services
 from voting.committees.models import MessageKind, TrusteeCommittee
 from voting.committees.services import (
     NotATrustee,
-    authenticate_token,
+    TokenRefused,
     committees_of,
     complaint_rows,
     get_committee,
@@ -88,13 +89,26 @@ class CsrfRefused(VotingError):
     status = 400
 
 
+class TooManyRequests(VotingError):
+    """The token's rate limit (``DATAGUILD_API_RATE_LIMIT_*``) is spent for this window."""
+
+    status = 429
+
+
 def _trustee(session: Session) -> Member:
     """The trustee making this request: by bearer token when one is sent, otherwise the signed-in
     member, whose POSTs must carry a valid CSRF token (header ``X-CSRFToken``)."""
     token = _bearer()
     member = current_member() if token is None else None
     if member is None:
-        return authenticate_token(session, token, now=utcnow())
+        try:
+            row = authenticate(session, token, scope="trustee", now=utcnow())
+            spend(session, row, limit=RateLimit(current_app.config["API_RATE_LIMIT_REQUESTS"],
+                                                current_app.config["API_RATE_LIMIT_SECONDS"]), now=utcnow())
+        except TokenError as exc:
+            refusal = {403: NotATrustee, 429: TooManyRequests}.get(exc.status, TokenRefused)
+            raise refusal(exc.message) from exc
+        return row.member
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         try:
             csrf.protect()

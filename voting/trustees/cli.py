@@ -44,7 +44,7 @@ class Site:
     def __init__(self, url: str, token: str | None) -> None:
         if not token:
             raise click.UsageError(f"Give your personal trustee token with --token or ${TOKEN_ENV} "
-                                   "(create one on the site: Trustee tokens).")
+                                   "(create one with the trustee scope on the site: your account page, Access tokens).")
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise click.UsageError(f"--site must be the site's address, e.g. https://coop.example.org (got {url!r})")

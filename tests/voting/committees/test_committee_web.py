@@ -8,7 +8,7 @@ from tests.conftest import count_rows, csrf_token, make_member, reload
 from tests.voting.committee_helpers import NOW, announcement_payload, appoint, ceremony_of
 from voting.committees import ceremony as cs
 from voting.committees import services as svc
-from voting.committees.models import CommitteeStatus, CommitteeTrustee, TrusteeCommittee, TrusteeToken
+from voting.committees.models import CommitteeStatus, TrusteeCommittee
 from voting.crypto import trustees as T
 from voting.trustees import client as tc
 from voting.trustees.api import ceremony_state
@@ -72,7 +72,7 @@ def test_who_may_see_and_appoint(make_logged_in_client, db_session, client):
     listing = seated_client.get("/committees").get_data(as_text=True)
     assert "Budget 2027" in listing
     assert "Appoint a committee" not in listing
-    token = csrf_token(seated_client.get("/trustee/tokens").data)
+    token = csrf_token(seated_client.get("/committees").data)
     assert seated_client.post("/committees", data={"csrf_token": token, "name": "Mine", "trustees": [seated.id],
                                                    "k": "1"}).status_code == 403
     assert seated_client.post(f"/committees/{cid}/finish", data={"csrf_token": token}).status_code == 403
@@ -108,37 +108,6 @@ def test_a_steward_finishes_a_stalled_ceremony_which_fails_without_keys(make_log
     assert "The ceremony failed: only 0 of 1 trustees announced their keys" in html
     assert reload(db_session, TrusteeCommittee, cid).status == CommitteeStatus.FAILED
     assert "Finish the ceremony now" not in html
-
-
-def test_tokens_are_created_shown_once_used_and_revoked(make_logged_in_client, db_session, client):
-    trustee_client, trustee = make_logged_in_client("member", "trustee")
-    other_client, _other = make_logged_in_client("member", "trustee")
-    member_client, _ = make_logged_in_client("member")
-    assert member_client.get("/trustee/tokens").status_code == 403
-    page = trustee_client.get("/trustee/tokens")
-    assert "You have no tokens yet" in page.get_data(as_text=True)
-    assert trustee_client.post("/trustee/tokens", data={"csrf_token": csrf_token(page.data), "label": ""}
-                               ).status_code == 400
-    created = trustee_client.post("/trustee/tokens", data={"csrf_token": csrf_token(page.data), "label": "laptop"})
-    assert created.status_code == 201
-    assert created.headers["Cache-Control"] == "no-store"
-    token = re.search(r'<code id="new-token">(dgt_[^<]+)</code>', created.get_data(as_text=True)).group(1)
-    again = trustee_client.get("/trustee/tokens").get_data(as_text=True)
-    assert token not in again
-    assert "laptop" in again
-    api = client.get("/api/v1/trustee/committees", headers={"Authorization": f"Bearer {token}"})
-    assert api.status_code == 200
-    row_id = next(t.id for t in svc.tokens_of(db_session, trustee))
-    db_session.rollback()
-    assert other_client.post(f"/trustee/tokens/{row_id}/revoke",
-                             data={"csrf_token": csrf_token(other_client.get("/trustee/tokens").data)}
-                             ).status_code == 404
-    revoked = trustee_client.post(f"/trustee/tokens/{row_id}/revoke", data={"csrf_token": csrf_token(again)},
-                                  follow_redirects=True)
-    assert "Token “laptop” revoked" in revoked.get_data(as_text=True)
-    assert reload(db_session, TrusteeToken, row_id).revoked_at is not None
-    assert client.get("/api/v1/trustee/committees", headers={"Authorization": f"Bearer {token}"}).status_code == 401
-    assert count_rows(db_session, CommitteeTrustee) == 0
 
 
 def test_the_progress_page_shows_steps_complaints_verdicts_and_the_joint_key(make_logged_in_client, db_session):

@@ -268,13 +268,14 @@ def test_api_checks_receipts_without_csrf(client, db_session) -> None:
     assert tampered.get_json()["status"] == "fail"
     unknown = client.post("/api/v1/receipts/check", json={**receipt.to_json(), "election_id": 999})
     assert unknown.status_code == 422
-    assert "no election #999" in unknown.get_json()["error"]
+    assert "no election #999" in unknown.get_json()["detail"]
     garbage = client.post("/api/v1/receipts/check", data="{x", content_type="application/json")
     assert garbage.status_code == 400
-    assert "JSON object" in garbage.get_json()["error"]
+    assert "not valid JSON" in garbage.get_json()["detail"]
     wrong_shape = client.post("/api/v1/receipts/check", json={"receipt": 1})
     assert wrong_shape.status_code == 400
-    assert "lacks" in wrong_shape.get_json()["error"]
+    assert "lacks" in wrong_shape.get_json()["detail"]
+    assert wrong_shape.mimetype == "application/problem+json"
 
 
 def test_an_observer_checks_the_whole_board_from_the_public_json(client, db_session) -> None:

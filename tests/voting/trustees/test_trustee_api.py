@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from governance.api.models import ApiToken
+from governance.api.services import revoke_token
 from tests.conftest import make_member, reload
-from tests.voting.committee_helpers import NOW, announcement_payload, appoint, ceremony_of
-from voting.committees import services as svc
-from voting.committees.models import CommitteeStatus, TrusteeCommittee, TrusteeToken
+from tests.voting.committee_helpers import NOW, announcement_payload, appoint, ceremony_of, trustee_token
+from voting.committees.models import CommitteeStatus, TrusteeCommittee
 from voting.trustees import client as tc
 
 BASE = "/api/v1/trustee/committees"
@@ -19,7 +20,7 @@ def steward(db_session):
 
 
 def _token(session, member, label="laptop"):
-    row, token = svc.create_token(session, member=member, label=label, now=NOW)
+    row, token = trustee_token(session, member, label)
     session.commit()
     return row.id, {"Authorization": f"Bearer {token}"}
 
@@ -33,12 +34,12 @@ def _error(response, status):
 def test_missing_unknown_and_revoked_tokens_are_refused(client, db_session):
     trustee = make_member(db_session, "t@example.org", roles=("member", "trustee"))
     token_id, headers = _token(db_session, trustee)
-    assert "Bearer dgt_" in _error(client.get(BASE), 401)["message"]
+    assert "Bearer dgp_" in _error(client.get(BASE), 401)["message"]
     assert _error(client.get(BASE, headers={"Authorization": "Basic abc"}), 401)
     assert "not known" in _error(client.get(BASE, headers={"Authorization": "Bearer dgt_nope"}), 401)["message"]
     assert client.get(BASE, headers=headers).get_json() == {"committees": []}
-    assert reload(db_session, TrusteeToken, token_id).last_used_at is not None
-    svc.revoke_token(db_session, member=trustee, token_id=token_id, now=NOW)
+    assert reload(db_session, ApiToken, token_id).last_used_at is not None
+    revoke_token(db_session, member=trustee, token_id=token_id, now=NOW)
     db_session.commit()
     assert "revoked" in _error(client.get(BASE, headers=headers), 401)["message"]
     assert "revoked" in _error(client.post(f"{BASE}/1/announcement", json={}, headers=headers), 401)["message"]

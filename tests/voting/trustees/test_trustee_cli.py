@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import live_site, make_member, reload
-from tests.voting.committee_helpers import NOW
+from tests.voting.committee_helpers import NOW, trustee_token
 from voting.committees import services as svc
 from voting.committees.models import CommitteeStatus, TrusteeCommittee
 from voting.crypto import elgamal
@@ -52,7 +52,7 @@ def test_a_2_of_3_ceremony_with_the_trustee_commands(site, db_session, tmp_path:
                 for i in (1, 2, 3)]
     committee = svc.create_committee(db_session, actor=steward, name="Keys", member_ids=[t.id for t in trustees],
                                      k=2, now=NOW)
-    tokens = [svc.create_token(db_session, member=t, label="cli", now=NOW)[1] for t in trustees]
+    tokens = [trustee_token(db_session, t, "cli")[1] for t in trustees]
     db_session.commit()
     cid = str(committee.id)
     keys = [tmp_path / f"trustee{i}.json" for i in (1, 2, 3)]

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from governance.cli import main
 from proposals.models import Proposal, ProposalState
 from tests.conftest import count_rows, make_member, reload
+from tests.voting.committee_helpers import trustee_token
 from tests.voting.counting_helpers import make_secret_election, ready_committee
 from tests.voting.factories import post_ballot
 from tests.voting.trustees.test_trustee_cli import site  # noqa: F401 - the live-server fixture
-from voting.committees import services as svc
 from voting.counting import services as counting
 from voting.counting.models import DecryptionShareRecord
 from voting.crypto.keyfile import dump_keyfile
@@ -38,7 +38,7 @@ def test_two_trustees_decrypt_and_certify_with_the_command(app, site, db_session
     _s, a, b, c = setup.voters
     for voter, choice in ((a, [1, 0, 0]), (b, [0, 1, 0]), (c, [1, 0, 0]), (a, [0, 0, 1])):
         post_ballot(db_session, setup.election, voter, [choice], now=setup.now)
-    tokens = {j: svc.create_token(db_session, member=t.member, label="cli", now=setup.now)[1]
+    tokens = {j: trustee_token(db_session, t.member, "cli")[1]
               for j, t in trustees.items()}
     keys = {}
     for j, trustee in trustees.items():
@@ -105,7 +105,7 @@ def test_the_counting_api_refuses_clearly_and_writes_nothing(client, db_session)
     outsider = make_member(db_session, "outsider@example.org", roles=("member", "trustee"))
 
     def bearer(member) -> dict[str, str]:
-        return {"Authorization": f"Bearer {svc.create_token(db_session, member=member, label='x', now=setup.now)[1]}"}
+        return {"Authorization": f"Bearer {trustee_token(db_session, member, 'x')[1]}"}
 
     headers = {j: bearer(t.member) for j, t in trustees.items()}
     stranger = bearer(outsider)

@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import DEFAULT_PASSWORD, count_rows, csrf_token, live_site, login, make_member, reload
-from tests.voting.committee_helpers import announcement_payload, appoint, ceremony_of
+from tests.voting.committee_helpers import announcement_payload, appoint, ceremony_of, trustee_token
 from tests.voting.counting_helpers import after_close, make_secret_election, ready_committee
 from tests.voting.factories import make_election, post_ballot
-from voting.committees import services as svc
 from voting.committees.models import CommitteeStatus, CommitteeTrustee, TrusteeCommittee
 from voting.counting import services as counting
 from voting.counting.models import DecryptionShareRecord
@@ -113,8 +112,8 @@ def test_the_session_api_needs_the_csrf_header_and_the_trustee_role(app, client,
     assert count_rows(db_session, CommitteeTrustee, CommitteeTrustee.announced_at.is_not(None)) == 0
 
     # Not signed in and no token: 401, as before.
-    assert "Bearer dgt_" in _error(_post(client, url, payload, None), 401)
-    assert "Bearer dgt_" in _error(client.get(f"{API}/committees"), 401)
+    assert "Bearer dgp_" in _error(_post(client, url, payload, None), 401)
+    assert "Bearer dgp_" in _error(client.get(f"{API}/committees"), 401)
 
     # A member without the trustee role, and a trustee of another committee: 403, even with a valid token.
     member_client = _signed_in(app, make_member(db_session, "m@example.org").email)
@@ -133,7 +132,7 @@ def test_the_session_api_needs_the_csrf_header_and_the_trustee_role(app, client,
     assert stored.trustees[0].announcement == payload["announcement"]
 
     # Bearer tokens work exactly as before (no CSRF header), even from a client with a session.
-    _row, token = svc.create_token(db_session, member=seats[1].member, label="laptop", now=committee.created_at)
+    _row, token = trustee_token(db_session, seats[1].member, "laptop")
     db_session.commit()
     second = announcement_payload(ceremony_of(committee), seats[1].secrets)
     answer = trustee.post(url, json=second, headers={"Authorization": f"Bearer {token}"})

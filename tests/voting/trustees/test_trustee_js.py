@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import make_member, node_or_skip, reload
-from tests.voting.committee_helpers import NOW, announcement_payload, appoint, ceremony_of, trustee_keys
+from tests.voting.committee_helpers import announcement_payload, appoint, ceremony_of, trustee_keys, trustee_token
 from tests.voting.counting_helpers import make_secret_election
 from tests.voting.factories import post_ballot
 from voting.committees import services as svc
@@ -175,7 +175,7 @@ class Site:
 
     def __init__(self, client, session, members: dict[int, Any]) -> None:
         self.client = client
-        tokens = {j: svc.create_token(session, member=m, label="browser", now=NOW)[1] for j, m in members.items()}
+        tokens = {j: trustee_token(session, m, "browser")[1] for j, m in members.items()}
         self.headers = {j: {"Authorization": f"Bearer {token}"} for j, token in tokens.items()}
         session.commit()
 
