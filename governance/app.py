@@ -70,6 +70,8 @@ BLUEPRINTS: tuple[str, ...] = (
     "governance.api.views:bp",
     "governance.api.token_views:bp",
     "governance.members.api:bp",
+    "governance.policy.api:bp",
+    "governance.payouts.api:bp",
     "governance.policy.decisions.views:bp",
     "voting.committees.views:bp",
     "voting.trustees.api:bp",

@@ -106,7 +106,7 @@ def _operation_dict(op: Operation, method: str, path_params: list[tuple[str, dic
     params += [{"name": p.name, "in": p.where, "required": p.required, "schema": p.schema,
                 "description": p.description} for p in op.params]
     if op.etag:
-        params.append({"$ref": "#/components/parameters/IfNoneMatch"})
+        params.append("IfNoneMatch")  # apispec turns a component name into its $ref
     responses: dict[str, Any] = {}
     for status, (description, schema) in op.responses.items():
         entry: dict[str, Any] = {"description": description}

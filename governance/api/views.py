@@ -58,14 +58,14 @@ def _base_url() -> str:
 
 @bp.get("/openapi.json")
 def openapi_json() -> Response:
-    response = jsonify(openapi_document(current_app, server_url=_base_url() + "/api/v1"))
+    response = jsonify(openapi_document(current_app, server_url=_base_url()))
     response.headers["Cache-Control"] = "no-cache"
     return response
 
 
 @bp.get("/docs")
 def reference() -> str:
-    document = openapi_document(current_app, server_url=_base_url() + "/api/v1")
+    document = openapi_document(current_app, server_url=_base_url())
     return render_template("api/reference.html", document=document, operations=_operations_by_tag(document),
                            problems=PROBLEMS, scopes=SCOPES)
 
