@@ -2,8 +2,9 @@
 
 All cryptography runs here; the key file never leaves the machine and nothing secret is printed.
 The commands talk to the site's JSON API (:mod:`voting.trustees.api`) with a personal token
-(``--token`` or the environment variable ``DATAGUILD_TRUSTEE_TOKEN``). Needs neither the site's
-configuration nor its database: only the standard library (urllib) and :mod:`voting.crypto`.
+(``--token`` or the environment variable ``DATAGUILD_TRUSTEE_TOKEN``, a personal access token with the
+``trustee`` scope) through :mod:`governance.client` (httpx). Needs neither the site's configuration nor its
+database: only that client and :mod:`voting.crypto`.
 
 Key files are rewritten atomically (temporary file, fsync, rename) and the previous version is kept
 as ``<file>.bak``; one key file serves one committee. See docs/trustees.md.
@@ -13,14 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import click
 
+from governance.client import Client, ClientError
 from voting.crypto.errors import CryptoError
 from voting.crypto.keyfile import (
     CorruptKeyFile,
@@ -41,47 +40,35 @@ TIMEOUT_SECONDS = 60
 
 
 class Site:
+    """The trustee API of one site, through :class:`governance.client.Client` (errors become click's)."""
+
     def __init__(self, url: str, token: str | None) -> None:
         if not token:
             raise click.UsageError(f"Give your personal trustee token with --token or ${TOKEN_ENV} "
                                    "(create one with the trustee scope on the site: your account page, Access tokens).")
-        parsed = urllib.parse.urlsplit(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise click.UsageError(f"--site must be the site's address, e.g. https://coop.example.org (got {url!r})")
-        self.base = url.rstrip("/") + "/api/v1/trustee"
-        self.token = token
+        try:
+            self.api = Client(url, token, timeout=TIMEOUT_SECONDS, user_agent="dataguild-trustee")
+        except ValueError as exc:
+            raise click.UsageError(f"--site must be the site's address, e.g. https://coop.example.org (got {url!r})"
+                                   ) from exc
+        self.base = self.api.site + "/api/v1/trustee"
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        data = None if body is None else json.dumps(body).encode("utf-8")
-        req = urllib.request.Request(self.base + path, data=data, method=method, headers={  # noqa: S310
-            "Authorization": f"Bearer {self.token}", "Accept": "application/json",
-            **({"Content-Type": "application/json"} if data is not None else {})})
         try:
-            with urllib.request.urlopen(req, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - http(s) only
-                return json.loads(response.read().decode("utf-8"))
-        except urllib.error.HTTPError as exc:
-            raise click.ClickException(f"The site refused the request (HTTP {exc.code}): {_api_message(exc)}") from exc
-        except urllib.error.URLError as exc:
-            raise click.ClickException(f"Cannot reach the site at {self.base}: {exc.reason}") from exc
-        except (TimeoutError, OSError) as exc:
-            raise click.ClickException(f"Cannot reach the site at {self.base}: {exc}") from exc
-        except ValueError as exc:
-            raise click.ClickException(f"The site's answer is not JSON ({exc}); is --site the right address?") from exc
+            return _json(self.api.request(method, "/api/v1/trustee" + path, json=body))
+        except ClientError as exc:
+            raise click.ClickException(str(exc)) from exc
 
     def get_public(self, url: str) -> dict[str, Any]:
         """A public JSON page of the same site (``url`` absolute, e.g. a board.json ``next`` link)."""
-        if urllib.parse.urlsplit(url).netloc != urllib.parse.urlsplit(self.base).netloc:
-            raise click.ClickException(f"The site linked to another host ({url}); refusing to follow it.")
-        req = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
         try:
-            with urllib.request.urlopen(req, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - http(s) only
-                return json.loads(response.read().decode("utf-8"))
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise click.ClickException(f"Cannot read {url}: {exc}") from exc
+            return self.api.get_public(url)
+        except ClientError as exc:
+            raise click.ClickException(str(exc)) from exc
 
     def board_entries(self, election: int) -> list[dict[str, Any]]:
         """Every entry of the election's public bulletin board, following the pages."""
-        url: str | None = self.base.removesuffix("/api/v1/trustee") + f"/elections/{election}/board.json"
+        url: str | None = self.api.site + f"/elections/{election}/board.json"
         entries: list[dict[str, Any]] = []
         while url:
             page = self.get_public(url)
@@ -93,11 +80,11 @@ class Site:
         return self.request("GET", f"/committees/{committee}" + ("?all_shares=1" if all_shares else ""))
 
 
-def _api_message(exc: urllib.error.HTTPError) -> str:
+def _json(response: Any) -> dict[str, Any]:
     try:
-        return str(json.loads(exc.read().decode("utf-8"))["error"]["message"])
-    except (ValueError, KeyError, TypeError):
-        return exc.reason if isinstance(exc.reason, str) else "no details"
+        return response.json()
+    except ValueError as exc:
+        raise click.ClickException(f"The site's answer is not JSON ({exc}); is --site the right address?") from exc
 
 
 # ---------------------------------------------------------------- the key file
