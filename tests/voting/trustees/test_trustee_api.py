@@ -6,7 +6,7 @@ import pytest
 
 from governance.api.models import ApiToken
 from governance.api.services import revoke_token
-from tests.conftest import make_member, reload
+from tests.conftest import make_member, make_token, reload
 from tests.voting.committee_helpers import NOW, announcement_payload, appoint, ceremony_of, trustee_token
 from voting.committees.models import CommitteeStatus, TrusteeCommittee
 from voting.trustees import client as tc
@@ -43,6 +43,17 @@ def test_missing_unknown_and_revoked_tokens_are_refused(client, db_session):
     db_session.commit()
     assert "revoked" in _error(client.get(BASE, headers=headers), 401)["message"]
     assert "revoked" in _error(client.post(f"{BASE}/1/announcement", json={}, headers=headers), 401)["message"]
+
+
+def test_only_the_trustee_scope_opens_the_trustee_api_and_it_counts_against_the_rate_limit(app, client, db_session):
+    trustee = make_member(db_session, "scoped@example.org", roles=("member", "trustee"))
+    read_only = make_token(db_session, trustee, "read")
+    assert "lacks the scope “trustee”" in _error(client.get(BASE, headers={"Authorization": read_only}), 403)[
+        "message"]
+    _token_id, headers = _token(db_session, trustee)
+    app.config["API_RATE_LIMIT_REQUESTS"] = 1
+    assert client.get(BASE, headers=headers).status_code == 200
+    assert "more than 1 requests" in _error(client.get(BASE, headers=headers), 429)["message"]
 
 
 def test_a_2_of_3_ceremony_through_the_api(client, db_session, steward):
