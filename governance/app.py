@@ -64,6 +64,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "governance.policy.odrl.views:bp",
     "governance.payouts.views:bp",
     "proposals.views:bp",
+    "proposals.api:bp",
     "voting.elections.ballot_views:bp",
     "voting.elections.board_views:bp",
     "voting.elections.api:bp",

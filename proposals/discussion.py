@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance.audit.chain import utc
@@ -59,6 +60,18 @@ def add_comment(session: Session, proposal: Proposal, *, actor: Member, text: st
     return comment
 
 
+def list_comments(session: Session, proposal: Proposal, *, after: int | None = None,
+                  limit: int | None = None) -> list[Comment]:
+    """The proposal's comments and replies in the order they were posted (by id), starting after the
+    comment ``after``; hidden ones included (whoever shows them shows the reason, not the text)."""
+    stmt = select(Comment).where(Comment.proposal_id == proposal.id).order_by(Comment.id)
+    if after is not None:
+        stmt = stmt.where(Comment.id > after)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.execute(stmt).scalars())
+
+
 def can_edit_comment(comment: Comment, member: Member | None, now: datetime) -> bool:
     return (member is not None and comment.author_id == member.id and comment.hidden_at is None
             and utc(now) - utc(comment.created_at) <= COMMENT_EDIT_WINDOW)
@@ -97,6 +110,12 @@ def hide_comment(session: Session, comment: Comment, *, actor: Member, reason: s
 
 
 # ---------------------------------------------------------------- amendments
+
+def list_amendments(session: Session, proposal: Proposal) -> list[Amendment]:
+    """Every amendment of the proposal, open and decided, oldest first."""
+    return list(session.execute(select(Amendment).where(Amendment.proposal_id == proposal.id)
+                                .order_by(Amendment.created_at, Amendment.id)).scalars())
+
 
 def _amendment_event(session: Session, amendment: Amendment, action: str, actor: Member, now: datetime,
                      **extra: Any) -> None:

@@ -105,10 +105,10 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _error_response(code: int, message: str) -> tuple[Response | str, int]:
+def _error_response(code: int, message: str, headers: dict[str, str] | None = None) -> tuple[Response | str, int]:
     title = ERROR_TITLES.get(code, "Error")
     if _wants_json():
-        return problem_for_status(code, message)
+        return problem_for_status(code, message, headers)
     return render_template("pages/error.html", code=code, title=title, message=message,
                            hint=ERROR_HINTS.get(code, "")), code
 
@@ -133,7 +133,9 @@ def http_error(exc: HTTPException) -> tuple[Response | str, int] | HTTPException
         return exc
     default = type(exc).description
     message = exc.description if exc.description and exc.description != default else ""
-    return _error_response(code, message or _DEFAULT_MESSAGES.get(code, default or ""))
+    allow = dict(exc.get_headers()).get("Allow")  # a 405 names the methods that are allowed
+    return _error_response(code, message or _DEFAULT_MESSAGES.get(code, default or ""),
+                           {"Allow": allow} if allow else None)
 
 
 @bp.app_errorhandler(Exception)
