@@ -78,6 +78,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "voting.trustees.api:bp",
     "voting.counting.views:bp",
     "voting.counting.record_views:bp",
+    "voting.counting.api:bp",
     "voting.trustees.desk_views:bp",
 )
 

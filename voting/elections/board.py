@@ -57,11 +57,13 @@ def board_size(session: Session, election: Election) -> int:
                            .where(BoardEntry.election_id == election.id)).scalar_one()
 
 
-def board_entries(session: Session, election: Election, *, offset: int = 0,
-                  limit: int | None = None) -> list[tuple[BoardEntry, str]]:
-    """``(entry, alias)`` in leaf order."""
+def board_entries(session: Session, election: Election, *, offset: int = 0, limit: int | None = None,
+                  after: int | None = None) -> list[tuple[BoardEntry, str]]:
+    """``(entry, alias)`` in leaf order (``after``: only the leaves after that index, for cursor pages)."""
     query = (select(BoardEntry, RollEntry.alias).join(RollEntry, RollEntry.id == BoardEntry.roll_entry_id)
              .where(BoardEntry.election_id == election.id).order_by(BoardEntry.leaf_index).offset(offset))
+    if after is not None:
+        query = query.where(BoardEntry.leaf_index > after)
     if limit is not None:
         query = query.limit(limit)
     return [(entry, alias) for entry, alias in session.execute(query).all()]
@@ -185,6 +187,12 @@ def latest_head(session: Session, election: Election) -> TreeHead | None:
 def tree_heads(session: Session, election: Election) -> list[TreeHead]:
     return list(session.execute(select(TreeHead).where(TreeHead.election_id == election.id)
                                 .order_by(TreeHead.size)).scalars())
+
+
+def head_of_size(session: Session, election: Election, size: int) -> TreeHead | None:
+    """The signed head of the board's first ``size`` leaves (None if no head of that size was signed)."""
+    return session.execute(select(TreeHead).where(TreeHead.election_id == election.id,
+                                                  TreeHead.size == size)).scalar_one_or_none()
 
 
 def head_covering(session: Session, election: Election, leaf_index: int) -> TreeHead | None:
