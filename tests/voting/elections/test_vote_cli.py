@@ -1,5 +1,5 @@
-"""``dataguild vote`` against a live server (werkzeug on a free port, real HTTP, the real sign-in form and
-CSRF): it encrypts on the member's computer, casts, audits, checks the receipt; and ``dataguild-verify
+"""``dataguild vote`` against a live server (werkzeug on a free port, real HTTP, the public API with a personal
+access token): it encrypts on the member's computer, casts, audits, checks the receipt; and ``dataguild-verify
 --audited`` checks the audited ballot it saved, alone and against the election's record."""
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from governance.auth.passwords import password_hasher
-from tests.conftest import DEFAULT_PASSWORD, fetch_all, live_site
+from tests.conftest import fetch_all, live_site, make_member, make_token
 from tests.voting.factories import make_election
 from tests.voting.verify_helpers import run_verify
 from voting.counting import record_export
@@ -25,18 +24,14 @@ from voting.record.verify import main as verify_main
 @pytest.fixture
 def election_and_site(app, db_session):
     setup = make_election(db_session, voters=1)
-    voter = setup.voters[1]
-    voter.password_hash = password_hasher({"ENV_NAME": "test"}).hash(DEFAULT_PASSWORD)
-    db_session.commit()
-    email = voter.email
+    token = make_token(db_session, setup.voters[1], "vote", "read").removeprefix("Bearer ")
     db_session.rollback()
     with live_site(app) as base:
-        yield setup, email, base
+        yield setup, token, base
 
 
-def _vote(base: str, eid: int, email: str, *extra: str, password: str = DEFAULT_PASSWORD):
-    return CliRunner().invoke(vote_command, [f"{base}/elections/{eid}", "--email", email, *extra],
-                              env={"DATAGUILD_PASSWORD": password})
+def _vote(base: str, eid: int, token: str, *extra: str):
+    return CliRunner().invoke(vote_command, [f"{base}/elections/{eid}", *extra], env={"DATAGUILD_TOKEN": token})
 
 
 def _board(db_session, eid: int) -> list[tuple[EntryKind, str, dict]]:
@@ -98,8 +93,8 @@ def test_the_command_line_client_audits_then_casts(election_and_site, db_session
     assert verify_main(["--audited", str(lie_file)]) == 2
 
 
-def test_the_client_refuses_a_wrong_fingerprint_bad_choices_and_a_wrong_password(election_and_site,
-                                                                                  db_session) -> None:
+def test_the_client_refuses_a_wrong_fingerprint_bad_choices_and_a_token_that_cannot_vote(election_and_site,
+                                                                                         db_session) -> None:
     setup, voter, base = election_and_site
     eid = setup.election.id
     db_session.rollback()
@@ -109,9 +104,17 @@ def test_the_client_refuses_a_wrong_fingerprint_bad_choices_and_a_wrong_password
     done = _vote(base, eid, voter, "--choices", "[[1, 1, 0]]")
     assert done.exit_code == 1
     assert "Choose only one option" in done.output
-    done = _vote(base, eid, voter, "--choices", "[[1, 0, 0]]", password="not the password")
+    done = _vote(base, eid, "dgp_not-a-token", "--choices", "[[1, 0, 0]]")
     assert done.exit_code == 1
-    assert "Sign-in failed" in done.output
-    done = CliRunner().invoke(vote_command, ["https://example.org/proposals/3", "--email", voter])
+    assert "HTTP 401" in done.output
+    observer = make_member(db_session, "watcher@example.org", roles=("observer",))
+    done = _vote(base, eid, make_token(db_session, observer, "read").removeprefix("Bearer "), "--choices",
+                 "[[1, 0, 0]]")
+    assert done.exit_code == 1
+    assert "not on this election's roll" in done.output
+    done = CliRunner().invoke(vote_command, ["https://example.org/proposals/3"], env={"DATAGUILD_TOKEN": voter})
     assert done.exit_code == 2
+    done = CliRunner().invoke(vote_command, [f"{base}/elections/{eid}"], env={"DATAGUILD_TOKEN": ""})
+    assert done.exit_code == 2
+    assert "vote scope" in done.output
     assert _board(db_session, eid) == []
