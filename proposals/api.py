@@ -225,10 +225,10 @@ def create_draft() -> tuple[Response, int]:
                 "propose amendments on the page). 422 when the content has errors or nothing changed.",
     responses={200: ("The draft with its new version.", PROPOSAL)}, problems=(409, 422)))
 def edit_draft(proposal_id: int) -> tuple[Response, int]:
+    proposal = _load(proposal_id)   # an unknown or hidden proposal is 404 whatever the body says
     data = json_body()
     _take(data, optional=("title", "summary", "body", "note"))
     viewer, session, now = signed_in(), db.session(), utcnow()
-    proposal = _load(proposal_id)
     if proposal.state != ProposalState.DRAFT:
         raise ApiProblem("conflict", "This proposal is no longer a draft, so it cannot be edited; members change "
                                      "it by proposing amendments.")
@@ -270,13 +270,13 @@ def list_discussion(proposal_id: int) -> tuple[Response, int]:
     description="Needs the member role; open while the proposal is in discussion or voting (409 otherwise).",
     responses={201: ("The comment.", COMMENT)}, problems=(409, 422)))
 def add_comment(proposal_id: int) -> tuple[Response, int]:
+    proposal = _load(proposal_id)   # an unknown or hidden proposal is 404 whatever the body says
     data = json_body()
     _take(data, required=("text",), optional=("parent_id",))
     text, parent_id = _string(data, "text"), data.get("parent_id")
     if parent_id is not None and (not isinstance(parent_id, int) or isinstance(parent_id, bool)):
         raise ApiProblem("invalid", "“parent_id” must be the id of a comment, or null.", field="parent_id")
     session, now = db.session(), utcnow()
-    proposal = _load(proposal_id)
     if parent_id is not None:
         parent = session.get(Comment, parent_id)
         if parent is None or parent.proposal_id != proposal.id:
