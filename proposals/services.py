@@ -140,7 +140,8 @@ def list_proposals(session: Session, *, viewer: Member | None, kind: str | None 
             return []
         sponsored = select(Sponsorship.proposal_id).where(Sponsorship.member_id == viewer.id)
         stmt = stmt.where(or_(Proposal.author_id == viewer.id, Proposal.id.in_(sponsored)))
-    text = (query or "").strip()
+    # NUL cannot be stored or compared in PostgreSQL text; nothing a member wrote contains it.
+    text = (query or "").replace("\x00", "").strip()
     if text:
         escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"  # "50%" means fifty percent, not "50 followed by anything"

@@ -119,6 +119,10 @@ def operation(op: Operation) -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             try:
                 g.api_caller = _resolve(op)
+                for name, value in request.args.items(multi=True):
+                    if "\x00" in value or "\x00" in name:
+                        raise ApiProblem("invalid", f"The query parameter “{name[:40]}” contains a NUL character.",
+                                         field=name[:40])
                 if any(isinstance(v, int) and v > MAX_ID for v in kwargs.values()):
                     raise ApiProblem("not-found", "There is nothing with that number.")
                 return view(*args, **kwargs)
@@ -149,7 +153,31 @@ def json_body() -> dict[str, Any]:
         raise ApiProblem("bad-request", "The body is not valid JSON.") from exc
     if not isinstance(data, dict):
         raise ApiProblem("invalid", "The body must be a JSON object.")
+    where = _nul_in(data, "")
+    if where is not None:
+        raise ApiProblem("invalid", f"“{where or 'the body'}” contains a NUL character (\\u0000), which no text "
+                                    "here may hold.", field=where or None)
     return data
+
+
+def _nul_in(value: Any, path: str) -> str | None:
+    """The path of the first string (key or value) holding NUL, which PostgreSQL text cannot store."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return path or "body"
+            found = _nul_in(item, here)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _nul_in(item, f"{path}.{i}" if path else str(i))
+            if found is not None:
+                return found
+    return None
 
 
 def query_int(name: str, default: int, *, low: int, high: int) -> int:

@@ -444,3 +444,18 @@ def test_a_token_whose_owner_lost_the_role_cannot_draft_any_more(coop, client, d
     problem(client.post(f"{API}/proposals/{coop['rule']}/comments", json={"text": "After"}, headers=auth(token)), 403)
     problem(client.post(f"{API}/proposals/{coop['rule']}/sponsors", headers=auth(token)), 403)
     assert client.get(f"{API}/proposals/{coop['rule']}", headers=auth(token)).status_code == 200   # still reads
+
+
+def test_a_search_text_with_a_nul_byte_is_no_server_error(client, db_session):
+    """Found by schemathesis on PostgreSQL, whose text cannot hold NUL: the API refuses it as any input, the
+    page searches as if it were not there."""
+    member = make_member(db_session, "nul@example.org")
+    header = make_token(db_session, member, "read", "draft")
+    answer = client.get("/api/v1/proposals?q=a%00b", headers={"Authorization": header})
+    assert answer.status_code == 400
+    assert answer.json["field"] == "q"
+    assert client.get("/proposals?q=a%00b").status_code in (200, 302)
+    made = client.post("/api/v1/proposals", json={"kind": "bylaw_change", "title": "a\u0000b", "body": {}},
+                       headers={"Authorization": header})
+    assert made.status_code == 400
+    assert made.json["field"] == "title"

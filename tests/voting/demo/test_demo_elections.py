@@ -109,7 +109,7 @@ def test_committee_decided_elections_elections_in_voting_files_and_a_visitors_ba
         assert secrets.index == j
         assert secrets.share is not None
         assert secrets.fingerprint == bytes.fromhex(committee.fingerprint)
-        assert (directory / f"token-{j}.txt").read_text().startswith("dgt_")
+        assert (directory / f"token-{j}.txt").read_text().startswith("dgp_")
     readme = (directory / "README.txt").read_text()
     assert "dataguild trustee decrypt --site" in readme
     assert "DEMO ONLY" in readme
