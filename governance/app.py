@@ -74,6 +74,7 @@ BLUEPRINTS: tuple[str, ...] = (
     "governance.policy.api:bp",
     "governance.payouts.api:bp",
     "governance.policy.decisions.views:bp",
+    "governance.webhooks.views:bp",
     "voting.committees.views:bp",
     "voting.trustees.api:bp",
     "voting.counting.views:bp",

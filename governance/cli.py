@@ -58,6 +58,7 @@ from governance.operations.keys import keys_cli  # noqa: E402
 from governance.operations.migrate import db_cli  # noqa: E402
 from governance.operations.serve import serve_command  # noqa: E402
 from governance.policy.odrl.cli import policy_cli  # noqa: E402
+from governance.webhooks.cli import webhooks_cli  # noqa: E402
 from proposals.cli import tick_command  # noqa: E402
 from voting.cli import COMMANDS as VOTING_COMMANDS  # noqa: E402
 
@@ -71,5 +72,6 @@ main.add_command(constitution_cli)
 main.add_command(tick_command)
 main.add_command(keys_cli)
 main.add_command(policy_cli)
+main.add_command(webhooks_cli)
 for voting_command in VOTING_COMMANDS:
     main.add_command(voting_command)

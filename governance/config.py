@@ -68,6 +68,11 @@ def load_config(instance_path: Path, overrides: Mapping[str, Any] | None = None,
         # The public API's rate limit per personal access token: requests per window of seconds.
         "API_RATE_LIMIT_REQUESTS": int(_env(environ, "API_RATE_LIMIT_REQUESTS", "600") or 600),
         "API_RATE_LIMIT_SECONDS": int(_env(environ, "API_RATE_LIMIT_SECONDS", "60") or 60),
+        # Webhooks (docs/webhooks.md): subscriptions are https:// only; this also allows plain
+        # http://127.0.0.1, http://[::1] and http://localhost receivers (on by default only in
+        # development and test: never turn it on in production). The timeout covers each attempt.
+        "WEBHOOK_ALLOW_LOCAL_HTTP": _env_bool(environ, "WEBHOOK_ALLOW_LOCAL_HTTP", dev_like),
+        "WEBHOOK_TIMEOUT_SECONDS": float(_env(environ, "WEBHOOK_TIMEOUT_SECONDS", "5") or 5),
         # Session cookie hardening.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -9,6 +9,7 @@ from governance.mail import models as mail_models  # noqa: F401
 from governance.members import models as members_models  # noqa: F401
 from governance.payouts import models as payouts_models  # noqa: F401
 from governance.policy import models as policy_models  # noqa: F401
+from governance.webhooks import models as webhooks_models  # noqa: F401
 from proposals import models as proposals_models  # noqa: F401
 from voting.committees import models as committee_models  # noqa: F401
 from voting.counting import models as counting_models  # noqa: F401

@@ -9,7 +9,8 @@ An agreement is created once, when an adopted deal proposal is enacted. Its term
 with ``approved_at`` written ``YYYY-MM-DDTHH:MM:SSZ``. The cooperative signs
 ``agreement_message(agreement_id, record_hash)`` with its BLS key. What happens later (suspension)
 is not covered by the hash: it is logged in the audit log, and the status is derived from the dates
-and the suspension at the time asked about.
+and the suspension at the time asked about. Approval, suspension and expiry (a sweep, since nothing runs
+at the moment of expiry) are announced to webhook subscribers (``webhook_events``, docs/webhooks.md).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from governance.audit.services import lock_head, record_event
 from governance.members.models import Member
+from governance.policy import webhook_events
 from governance.policy.canonical import sha256_hex
 from governance.policy.models import Agreement
 from governance.policy.services import (
@@ -41,6 +43,7 @@ from governance.policy.services import (
 from governance.policy.terms.bodies import AgreementRef, DealBody, Rule
 from governance.policy.terms.conflicts import Conflict, deal_conflicts
 from governance.policy.terms.parsing import from_json
+from governance.webhooks.services import emitted_keys
 
 
 def agreement_record_hash(*, agreement_id: int, terms_hash: str, proposal_id: int | None, election_id: int | None,
@@ -90,6 +93,7 @@ def enact_deal(session: Session, *, actor: Member | None, deal: DealBody, propos
                           "end_date": terms["end_date"], "election_id": election_id,
                           "election_record_hash": election_record_hash, "record_hash": agreement.record_hash,
                           "signing_key": agreement.signing_key}, now=when)
+    webhook_events.agreement_approved(session, agreement)
     return agreement
 
 
@@ -133,6 +137,7 @@ def suspend_agreement(session: Session, agreement: Agreement, *, actor: Member |
     session.flush()
     record_event(session, actor=actor, action="policy.agreement_suspended", subject_type="agreement",
                  subject_id=agreement.id, details={"agreement_id": agreement.id, "reason": reason}, now=when)
+    webhook_events.agreement_suspended(session, agreement, by_proposal_id=None)
     return agreement
 
 
@@ -167,7 +172,25 @@ def suspend_agreement_by_vote(session: Session, agreement: Agreement, *, proposa
                  subject_id=agreement.id,
                  details={"agreement_id": agreement.id, "reason": reason, "by": "vote", "proposal_id": proposal_id,
                           "election_id": election_id, "election_record_hash": election_record_hash}, now=when)
+    webhook_events.agreement_suspended(session, agreement, by_proposal_id=proposal_id)
     return agreement
+
+
+def emit_expired_agreements(session: Session, *, now: datetime) -> int:
+    """Emit ``agreement.expired`` once for each agreement whose term has ended (the day after its end
+    date, UTC; a suspended agreement stays "suspended" and never expires). Nothing runs at the moment
+    of expiry, so ``dataguild webhooks deliver`` calls this sweep; the event key makes it idempotent.
+    Returns how many were emitted now."""
+    when = _now(now)
+    today = when.date()
+    candidates = session.execute(select(Agreement).where(Agreement.suspended_at.is_(None), Agreement.end_date < today)
+                                 .order_by(Agreement.id)).scalars().all()
+    done = emitted_keys(session, [webhook_events.expired_key(a.id) for a in candidates])
+    emitted = 0
+    for agreement in candidates:
+        if webhook_events.expired_key(agreement.id) not in done and agreement_status(agreement, today) == "expired":
+            emitted += webhook_events.agreement_expired(session, agreement, now=when)
+    return emitted
 
 
 def agreement_refs(session: Session, today: date) -> dict[int, AgreementRef]:

@@ -31,6 +31,7 @@ from governance.audit.chain import utc
 from governance.audit.services import lock_head, record_event
 from governance.members.models import Member, Role
 from governance.policy import actions as _actions  # noqa: F401  (registers the audit action descriptions)
+from governance.policy import webhook_events
 from governance.policy.canonical import sha256_hex
 from governance.policy.models import Dataset, PolicyVersion
 from governance.policy.terms.bodies import DataUseRuleBody, PayoutFormula, Rule
@@ -336,6 +337,7 @@ def _append_version(session: Session, *, line: str, document: dict[str, Any], ac
                           "proposal_id": proposal_id, "election_id": election_id,
                           "election_record_hash": election_record_hash, "signing_key": signing_key, **details},
                  now=adopted_at)
+    webhook_events.version_adopted(session, version)
     return version
 
 

@@ -7,7 +7,8 @@ with its certificate, and the proposal's outcome (docs/counting.md).
 - :func:`submit_decryption`: a trustee's partial decryptions, each proof checked against the joint key
   with the position (election fingerprint, question, option); the k-th valid set decides.
 - deciding stores the result document, marks the election decided and calls
-  ``proposals.outcome.record_outcome`` (which enacts an adopted proposal) in the same transaction.
+  ``proposals.outcome.record_outcome`` (which enacts an adopted proposal) in the same transaction, and
+  emits the ``election.result`` webhook event (docs/webhooks.md).
 - :func:`sign_result`: a decrypting trustee's BLS signature over the result message; the certificate is
   the aggregate of all signatures so far. An open election's certificate is the cooperative's own
   BLS signature (the board key) over the same message.
@@ -28,6 +29,7 @@ from governance.audit.services import record_event
 from governance.members.models import Member
 from governance.signing import site_keys
 from governance.sitecontext import as_utc
+from governance.webhooks import emit
 from proposals.access import is_steward
 from proposals.errors import ProposalError
 from proposals.models import Proposal, ProposalState
@@ -70,6 +72,10 @@ class InvalidShares(InvalidChoice):
 
 def _when(moment: datetime) -> str:
     return as_utc(moment).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _iso(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ---------------------------------------------------------------- reading
@@ -181,6 +187,13 @@ def _decide(session: Session, election: Election, proposal: Proposal, document: 
                  details={"fingerprint": election.fingerprint, "totals": document["totals"],
                           "turnout": document["turnout"], "roll_size": document["roll_size"],
                           "record_hash": record_hash, "outcome": decided.value}, now=now)
+    emit(session, "election.result",
+         {"election_id": election.id, "proposal_id": proposal.id, "outcome": decided.value,
+          "chosen_alternative": (proposal.outcome or {}).get("chosen_alternative"), "turnout": document["turnout"],
+          "roll_size": document["roll_size"], "record_hash": record_hash, "decided_at": _iso(now)},
+         now, key=f"election.result:{election.id}", base_url=base_url,
+         links={"result": f"/elections/{election.id}/result", "result_json": f"/elections/{election.id}/result.json",
+                "record": f"/elections/{election.id}/record.json", "proposal": f"/proposals/{proposal.id}"})
 
 
 # ---------------------------------------------------------------- trustees
