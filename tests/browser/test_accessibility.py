@@ -59,6 +59,7 @@ PAGES: list[tuple[str, str | None, str, str | None]] = [
     ("committees", "steward", "/committees", None),
     ("committee", "steward", "/committees/1", None),
     ("access-tokens", "trustee1", "/account/tokens", None),
+    ("webhooks", "steward", "/webhooks", None),
     ("trustee-desk", "trustee1", "/trustee", None),
     ("trustee-count", "trustee1", "/trustee/elections/4/decrypt", "trustee-count"),
     ("account", "member", "/account", None),
