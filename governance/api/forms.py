@@ -8,6 +8,7 @@ from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from governance.api.services import LIFETIMES_DAYS, SCOPES
+from governance.members.forms import choice
 
 
 class TokenForm(FlaskForm):
@@ -17,10 +18,10 @@ class TokenForm(FlaskForm):
                                  option_widget=CheckboxInput(),
                                  validators=[InputRequired(message="Choose at least one scope.")])
     lifetime_days = SelectField("Expires after", coerce=int,
-                                choices=[(d, f"{d} days") for d in LIFETIMES_DAYS])
+                                choices=[choice(d, f"{d} days") for d in LIFETIMES_DAYS])
 
     def offer(self, allowed: list[str]) -> None:
-        self.scopes.choices = [(s, f"{s}: {SCOPES[s]}") for s in allowed]
+        self.scopes.choices = [choice(s, f"{s}: {SCOPES[s]}") for s in allowed]
 
 
 class ButtonForm(FlaskForm):
