@@ -176,9 +176,7 @@ def list_proposals() -> tuple[Response, int]:
     chosen = ordered[:limit + 1]
     body, headers = page([summary_json(p, now=now, base_url=_base_url()) for p in chosen],
                          [p.id for p in chosen], limit)
-    response, status = ok(body)
-    response.headers.update(headers)
-    return response, status
+    return ok(body, headers=headers)
 
 
 @bp.get("/proposals/<int:proposal_id>")
@@ -259,9 +257,7 @@ def list_discussion(proposal_id: int) -> tuple[Response, int]:
     proposal = _load(proposal_id)
     rows = list_comments(db.session(), proposal, after=after, limit=limit + 1)
     body, headers = page([comment_json(c) for c in rows], [c.id for c in rows], limit)
-    response, status = ok(body)
-    response.headers.update(headers)
-    return response, status
+    return ok(body, headers=headers)
 
 
 @bp.post("/proposals/<int:proposal_id>/comments")

@@ -78,8 +78,7 @@ def _resolve(op: Operation) -> Caller:
     if token_text is not None:
         try:
             row = authenticate(session, token_text, scope=op.scope, now=utcnow())
-            spend(session, row, limit=RateLimit(current_app.config["API_RATE_LIMIT_REQUESTS"],
-                                                current_app.config["API_RATE_LIMIT_SECONDS"]), now=utcnow())
+            spend(session, row, limit=RateLimit.of_api(current_app.config), now=utcnow())
         except RateLimited as exc:
             session.commit()  # the window's count stands
             raise ApiProblem("rate-limited", exc.message, headers={"Retry-After": str(exc.retry_after)}) from exc
@@ -207,9 +206,11 @@ CURSOR_PARAM = Param("cursor", {"type": "string", "maxLength": 200},
 # ---------------------------------------------------------------- answering
 
 
-def ok(data: Any, status: int = 200, *, cache: str = "no-store") -> tuple[Response, int]:
+def ok(data: Any, status: int = 200, *, cache: str = "no-store",
+       headers: dict[str, str] | None = None) -> tuple[Response, int]:
     response = jsonify(data)
     response.headers["Cache-Control"] = cache
+    response.headers.update(headers or {})
     return response, status
 
 

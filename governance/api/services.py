@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
@@ -89,6 +90,11 @@ class RateLimited(TokenError):
 class RateLimit:
     requests: int
     per_seconds: int
+
+    @classmethod
+    def of_api(cls, config: Mapping[str, Any]) -> RateLimit:
+        """The per-token limit of the site's configuration (``DATAGUILD_API_RATE_LIMIT_*``)."""
+        return cls(int(config["API_RATE_LIMIT_REQUESTS"]), int(config["API_RATE_LIMIT_SECONDS"]))
 
 
 def token_hash(token: str) -> str:

@@ -121,9 +121,7 @@ def statements() -> tuple[Response, int]:
         query = query.where(PayoutStatement.id < after)
     rows = list(db.session().execute(query).scalars())
     body, headers = page([_statement(s, viewer=member, full=False) for s in rows], [s.id for s in rows], limit)
-    response, status = ok(body)
-    response.headers.update(headers)
-    return response, status
+    return ok(body, headers=headers)
 
 
 @bp.get("/payouts/statements/<int:statement_id>")

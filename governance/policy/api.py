@@ -119,9 +119,7 @@ def versions(line: str) -> tuple[Response, int]:
     rows = [v for v in list_policy_versions(db.session(), LINES[line]) if after is None or v.number < after]
     body, headers = page([_version_json(v, document=False) for v in rows[:limit + 1]],
                          [v.number for v in rows[:limit + 1]], limit)
-    response, status = ok(body, cache="no-cache")
-    response.headers.update(headers)
-    return response, status
+    return ok(body, cache="no-cache", headers=headers)
 
 
 @bp.get("/policy/<any('data-use', 'payout'):line>/versions/<int:number>")
@@ -168,9 +166,7 @@ def agreements() -> tuple[Response, int]:
         query = query.where(Agreement.id < after)
     rows = list(db.session().execute(query).scalars())
     body, headers = page([_agreement_json(a, document=False) for a in rows], [a.id for a in rows], limit)
-    response, status = ok(body, cache="no-cache")
-    response.headers.update(headers)
-    return response, status
+    return ok(body, cache="no-cache", headers=headers)
 
 
 @bp.get("/agreements/<int:agreement_id>")

@@ -200,9 +200,7 @@ def board_leaves(election_id: int) -> tuple[Response, int]:
                          [entry.leaf_index for entry, _alias in rows], limit)
     body.update({"election_id": election.id, "fingerprint": election.fingerprint,
                  "size": board.board_size(session(), election)})
-    response, status = ok(body)
-    response.headers.update(headers)
-    return response, status
+    return ok(body, headers=headers)
 
 
 @bp.get("/elections/<int:election_id>/heads")

@@ -103,8 +103,7 @@ def _trustee(session: Session) -> Member:
     if member is None:
         try:
             row = authenticate(session, token, scope="trustee", now=utcnow())
-            spend(session, row, limit=RateLimit(current_app.config["API_RATE_LIMIT_REQUESTS"],
-                                                current_app.config["API_RATE_LIMIT_SECONDS"]), now=utcnow())
+            spend(session, row, limit=RateLimit.of_api(current_app.config), now=utcnow())
         except TokenError as exc:
             refusal = {403: NotATrustee, 429: TooManyRequests}.get(exc.status, TokenRefused)
             raise refusal(exc.message) from exc
